@@ -1,0 +1,58 @@
+# Capstan's build, test and check targets. `make help` lists them.
+
+SHELL := /usr/bin/env bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo v0.0.0-dev)
+COMMIT  ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
+LDFLAGS := -s -w -X github.com/capstan-gitops/capstan/internal/version.version=$(VERSION) -X github.com/capstan-gitops/capstan/internal/version.commit=$(COMMIT)
+BIN     ?= bin
+TOOLS   := go tool -modfile=hack/tools/dev/go.mod
+TEST_TIMEOUT ?= 45m
+FUZZTIME ?= 10s
+
+.PHONY: help
+help: ## list the targets
+	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+
+.PHONY: build
+build: ## build bin/capstan
+	CGO_ENABLED=0 go build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/capstan ./cmd/capstan
+
+.PHONY: kube-bins
+kube-bins: ## build the test control plane (etcd, kube-*, kwok) into the cache
+	@./hack/kube-bins.sh
+
+.PHONY: test
+test: ## everything CI runs: unit, integration against a real control plane, end-to-end
+	@bin=$$(./hack/kube-bins.sh); \
+	CAPSTAN_KUBE_BIN=$$bin go test -count=1 -timeout $(TEST_TIMEOUT) ./...
+	@$(MAKE) --no-print-directory fuzz FUZZTIME=5s
+
+.PHONY: e2e
+e2e: ## end-to-end tests of the built binary
+	@bin=$$(./hack/kube-bins.sh); \
+	CAPSTAN_KUBE_BIN=$$bin go test -count=1 -timeout $(TEST_TIMEOUT) ./e2e/...
+
+.PHONY: fuzz
+fuzz: ## run every fuzz test for FUZZTIME each (default 10s; `make fuzz FUZZTIME=5m` for longer)
+	./hack/fuzz.sh $(FUZZTIME)
+
+.PHONY: generate
+generate: ## regenerate deepcopy code and CRD manifests (controller-gen)
+	./hack/generate.sh
+
+.PHONY: lint
+lint: ## go vet and staticcheck
+	go vet ./...
+	$(TOOLS) staticcheck ./...
+
+.PHONY: verify
+verify: ## fmt, vet, tidy, generate, then fail on any diff
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1; }
+	go vet ./...
+	go mod tidy
+	for d in hack/tools/*/; do (cd $$d && go mod tidy); done
+	$(MAKE) --no-print-directory generate
+	git diff --exit-code
