@@ -1,0 +1,65 @@
+// Package bootstrap turns `capstan bootstrap` options into a plan of named
+// steps and runs it: preflight, cluster, git, credentials, install, sync.
+// Every step checks before it acts, so running the same plan again converges
+// and changes nothing.
+package bootstrap
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// Step is one named, idempotent action of a plan. Run returns a short note
+// for the status line ("commit 1a2b3c4", "unchanged").
+type Step struct {
+	Name string
+	Run  func(ctx context.Context) (string, error)
+}
+
+// Plan is an ordered list of steps.
+type Plan struct {
+	Steps []Step
+}
+
+// StepError says which step of a plan failed.
+type StepError struct {
+	Step string
+	Err  error
+}
+
+func (e *StepError) Error() string { return fmt.Sprintf("%s: %v", e.Step, e.Err) }
+func (e *StepError) Unwrap() error { return e.Err }
+
+// Reporter shows the progress of a plan.
+type Reporter interface {
+	Start(step string)
+	Done(step, note string, took time.Duration)
+	Fail(step string, err error, took time.Duration)
+}
+
+// Execute runs the steps in order and stops at the first failure, which it
+// returns as a *StepError.
+func (p Plan) Execute(ctx context.Context, r Reporter) error {
+	for _, s := range p.Steps {
+		r.Start(s.Name)
+		start := time.Now()
+		note, err := s.Run(ctx)
+		took := time.Since(start)
+		if err != nil {
+			r.Fail(s.Name, err, took)
+			return &StepError{Step: s.Name, Err: err}
+		}
+		r.Done(s.Name, note, took)
+	}
+	return nil
+}
+
+// Names lists the plan's step names, for --dry-run.
+func (p Plan) Names() []string {
+	names := make([]string, 0, len(p.Steps))
+	for _, s := range p.Steps {
+		names = append(names, s.Name)
+	}
+	return names
+}
