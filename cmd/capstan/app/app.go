@@ -84,6 +84,8 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		Commands: []*cli.Command{
 			newVersionCommand(),
 			newCompletionCommand(),
+			newControllerCommand(),
+			newInstallCommand(),
 		},
 	}
 }

@@ -119,3 +119,29 @@ func TestExitCode(t *testing.T) {
 		})
 	}
 }
+
+func TestInstallExportGolden(t *testing.T) {
+	t.Parallel()
+	stdout, _, err := run(t, "install", "--export", "--version", "v0.2.0")
+	if err != nil {
+		t.Fatalf("install --export: %v", err)
+	}
+	golden.Assert(t, "install-export-v0.2.0", []byte(stdout))
+}
+
+func TestInstallWithoutExportExplains(t *testing.T) {
+	t.Parallel()
+	_, _, err := run(t, "install")
+	if err == nil || !strings.Contains(err.Error(), "--export") {
+		t.Fatalf("err = %v, want a hint about --export", err)
+	}
+}
+
+func TestLabelSafe(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{"v1.2.3": "v1.2.3", "v1.2.3+incompatible": "v1.2.3-incompatible", "(devel)": "devel"} {
+		if got := labelSafe(in); got != want {
+			t.Errorf("labelSafe(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -1,0 +1,126 @@
+package controller
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"sync"
+	"testing"
+
+	"github.com/go-logr/logr"
+	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+
+	"github.com/capstan-gitops/capstan/components/manifests"
+	"github.com/capstan-gitops/capstan/internal/testenv"
+)
+
+// env is the shared test environment: one real control plane with Capstan's
+// CRD and RBAC installed, and the controller running in-process with the
+// capstan-controller ServiceAccount's token. TestMain sets it before any test.
+var env struct {
+	cluster *testenv.Cluster
+	admin   client.Client
+	logs    *syncBuffer
+}
+
+func TestMain(m *testing.M) {
+	os.Exit(runTests(m))
+}
+
+func runTests(m *testing.M) int {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	cluster, err := testenv.NewCluster(ctx, testenv.ClusterOptions{Nodes: 2})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "starting cluster:", err)
+		return 1
+	}
+	defer cluster.Close(context.Background())
+	env.cluster = cluster
+	env.logs = &syncBuffer{}
+	stop, err := startController(ctx, cluster, zap.New(zap.WriteTo(env.logs), zap.UseDevMode(true)))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "starting controller:", err)
+		return 1
+	}
+	code := m.Run()
+	stop()
+	if code != 0 {
+		cluster.DumpLogsOnFailure(context.Background(), code)
+		fmt.Fprintf(os.Stderr, "===== controller logs =====\n%s\n", env.logs.tail(64<<10))
+	}
+	return code
+}
+
+// startController installs Capstan's CRD and RBAC (everything but the
+// Deployment, whose pod kwok would only simulate) and runs the manager.
+func startController(ctx context.Context, cluster *testenv.Cluster, logger logr.Logger) (func(), error) {
+	scheme, err := NewScheme()
+	if err != nil {
+		return nil, err
+	}
+	admin, err := client.New(cluster.Config, client.Options{Scheme: scheme})
+	if err != nil {
+		return nil, err
+	}
+	env.admin = admin
+	if err := testenv.InstallComponents(ctx, admin); err != nil {
+		return nil, err
+	}
+	saCfg, err := testenv.ServiceAccountConfig(ctx, cluster.Config, manifests.Namespace, manifests.ControllerName)
+	if err != nil {
+		return nil, err
+	}
+	return runManager(ctx, saCfg, logger)
+}
+
+func runManager(ctx context.Context, cfg *rest.Config, logger logr.Logger) (func(), error) {
+	dir, err := os.MkdirTemp("", "capstan-controller-test-")
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	mgr, err := NewManager(Options{Config: cfg, Logger: logger, MetricsAddr: "0", HealthAddr: "0", Concurrent: 4, WorkDir: dir})
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	done := make(chan error, 1)
+	go func() { done <- mgr.Start(ctx) }()
+	return func() {
+		cancel()
+		if err := <-done; err != nil {
+			fmt.Fprintln(os.Stderr, "controller stopped with error:", err)
+		}
+		_ = os.RemoveAll(dir)
+	}, nil
+}
+
+// syncBuffer is a bytes.Buffer safe for concurrent writers.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func (b *syncBuffer) tail(n int) string {
+	s := b.String()
+	if len(s) > n {
+		return s[len(s)-n:]
+	}
+	return s
+}

@@ -1,0 +1,137 @@
+package controller
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/go-logr/logr"
+	"k8s.io/apimachinery/pkg/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/healthz"
+	"sigs.k8s.io/controller-runtime/pkg/metrics"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	capstanv1 "github.com/capstan-gitops/capstan/components/api/v1"
+	"github.com/capstan-gitops/capstan/components/manifests"
+	"github.com/capstan-gitops/capstan/internal/build"
+)
+
+// Options configure the controller process.
+type Options struct {
+	// Config reaches the API server.
+	Config *rest.Config
+	// Logger is the root logger.
+	Logger logr.Logger
+	// MetricsAddr and HealthAddr are listen addresses ("0" disables metrics).
+	MetricsAddr, HealthAddr string
+	// PprofAddr serves net/http/pprof when set.
+	PprofAddr string
+	// LeaderElect enables leader election with a Lease in LeaderElectionNamespace.
+	LeaderElect             bool
+	LeaderElectionNamespace string
+	// Concurrent is how many Syncs reconcile at once.
+	Concurrent int
+	// WorkDir holds git checkouts (default: a directory under the OS temp dir).
+	WorkDir string
+	// GracefulShutdown bounds how long in-flight reconciles may take after SIGTERM.
+	GracefulShutdown time.Duration
+}
+
+// NewScheme returns the scheme of the types the controller reads.
+func NewScheme() (*runtime.Scheme, error) {
+	s := runtime.NewScheme()
+	if err := clientgoscheme.AddToScheme(s); err != nil {
+		return nil, fmt.Errorf("building scheme: %w", err)
+	}
+	if err := capstanv1.AddToScheme(s); err != nil {
+		return nil, fmt.Errorf("building scheme: %w", err)
+	}
+	return s, nil
+}
+
+// Run starts the controller and blocks until ctx is cancelled.
+func Run(ctx context.Context, opts Options) error {
+	mgr, err := NewManager(opts)
+	if err != nil {
+		return err
+	}
+	if err := mgr.Start(ctx); err != nil {
+		return fmt.Errorf("running controller: %w", err)
+	}
+	return nil
+}
+
+// NewManager builds the controller-runtime manager with the Sync reconciler.
+func NewManager(opts Options) (ctrl.Manager, error) {
+	scheme, err := NewScheme()
+	if err != nil {
+		return nil, err
+	}
+	if opts.LeaderElectionNamespace == "" {
+		opts.LeaderElectionNamespace = manifests.Namespace
+	}
+	grace := opts.GracefulShutdown
+	if grace == 0 {
+		grace = 25 * time.Second
+	}
+	mgr, err := ctrl.NewManager(opts.Config, ctrl.Options{
+		Scheme:                        scheme,
+		Logger:                        opts.Logger,
+		Metrics:                       metricsserver.Options{BindAddress: opts.MetricsAddr},
+		HealthProbeBindAddress:        opts.HealthAddr,
+		PprofBindAddress:              opts.PprofAddr,
+		LeaderElection:                opts.LeaderElect,
+		LeaderElectionID:              manifests.ControllerName,
+		LeaderElectionNamespace:       opts.LeaderElectionNamespace,
+		LeaderElectionReleaseOnCancel: true,
+		GracefulShutdownTimeout:       &grace,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("creating manager: %w", err)
+	}
+	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
+		return nil, fmt.Errorf("adding health check: %w", err)
+	}
+	if err := mgr.AddReadyzCheck("readyz", healthz.Ping); err != nil {
+		return nil, fmt.Errorf("adding ready check: %w", err)
+	}
+	r, err := newReconciler(mgr, opts)
+	if err != nil {
+		return nil, err
+	}
+	concurrent := max(opts.Concurrent, 1)
+	if err := r.SetupWithManager(mgr, concurrent); err != nil {
+		return nil, fmt.Errorf("setting up sync controller: %w", err)
+	}
+	return mgr, nil
+}
+
+func newReconciler(mgr ctrl.Manager, opts Options) (*Reconciler, error) {
+	m, err := NewMetrics(metrics.Registry)
+	if err != nil {
+		return nil, err
+	}
+	workDir := opts.WorkDir
+	if workDir == "" {
+		workDir = filepath.Join(os.TempDir(), "capstan")
+	}
+	fetcher, err := NewGitFetcher(mgr.GetAPIReader(), workDir)
+	if err != nil {
+		return nil, err
+	}
+	return &Reconciler{
+		Client:   mgr.GetClient(),
+		Reader:   mgr.GetAPIReader(),
+		Appliers: NewApplierCache(mgr.GetConfig(), mgr.GetScheme(), mgr.GetRESTMapper()),
+		Fetcher:  fetcher,
+		Recorder: mgr.GetEventRecorder(manifests.ControllerName),
+		Metrics:  m,
+		Limits:   build.DefaultLimits(),
+		Builds:   NewBuildCache(),
+	}, nil
+}

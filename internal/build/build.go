@@ -1,0 +1,80 @@
+package build
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+)
+
+// Build returns the Kubernetes objects defined by the directory dir (a
+// slash path relative to root; "" and "." are root itself) of the checkout
+// at root, within limits (zero fields take their defaults).
+//
+// If dir holds a kustomization file (kustomization.yaml, kustomization.yml
+// or Kustomization), kustomize builds it on an in-memory copy of the
+// directories its kustomizations use; otherwise every *.yaml, *.yml and
+// *.json file below dir is decoded, hidden files and directories skipped.
+// dir and every symlink followed must stay inside root and out of .git.
+//
+// Objects are sorted by group, kind, namespace and name; two objects with
+// the same four are an error. An empty directory gives an empty slice and
+// no error. Failures caused by the revision's content are [*Error] values
+// (see [IsTerminal]); a done ctx or an unreadable root are not.
+func Build(ctx context.Context, root, dir string, limits Limits) ([]*unstructured.Unstructured, error) {
+	if err := interrupted(ctx); err != nil {
+		return nil, err
+	}
+	abs, err := filepath.Abs(root)
+	if err != nil {
+		return nil, fmt.Errorf("opening checkout %s: %w", root, err)
+	}
+	if abs, err = filepath.EvalSymlinks(abs); err != nil {
+		return nil, fmt.Errorf("opening checkout %s: %w", root, err)
+	}
+	r, err := os.OpenRoot(abs)
+	if err != nil {
+		return nil, fmt.Errorf("opening checkout %s: %w", root, err)
+	}
+	defer r.Close()
+	real, err := confine(r, dir)
+	if err != nil {
+		return nil, err
+	}
+	fi, err := r.Lstat(real)
+	if err != nil {
+		return nil, statError(dir, err)
+	}
+	if !fi.IsDir() {
+		return nil, errorf(dir, 0, "not a directory")
+	}
+	b := &budget{limits: limits.withDefaults()}
+	isKustomize, err := hasKustomization(r, real)
+	if err != nil {
+		return nil, err
+	}
+	if isKustomize {
+		return buildKustomize(ctx, r, real, b)
+	}
+	return buildPlain(ctx, r, real, b)
+}
+
+// hasKustomization reports whether dir holds a kustomization file (or a
+// symlink named like one).
+func hasKustomization(r *os.Root, dir string) (bool, error) {
+	for _, n := range kustomizationNames() {
+		_, err := r.Lstat(path.Join(dir, n))
+		if err == nil {
+			return true, nil
+		}
+		if !errors.Is(err, fs.ErrNotExist) {
+			return false, statError(path.Join(dir, n), err)
+		}
+	}
+	return false, nil
+}

@@ -1,0 +1,65 @@
+package build
+
+import (
+	"context"
+	"os"
+	"path"
+	"slices"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/kustomize/api/konfig"
+)
+
+// buildPlain decodes every manifest file under dir (a real path from
+// confine), skipping hidden files and directories.
+func buildPlain(ctx context.Context, r *os.Root, dir string, b *budget) ([]*unstructured.Unstructured, error) {
+	var items []item
+	w := &walker{
+		ctx:    ctx,
+		root:   r,
+		budget: b,
+		skip:   isHidden,
+		want: func(file string) (bool, error) {
+			if isKustomizationName(path.Base(file)) {
+				return false, errorf(file, 0,
+					"kustomization below a plain directory: point the path at %s or add a kustomization to %s that includes it: %w",
+					path.Dir(file), dir, ErrUnsupported)
+			}
+			return isManifest(file), nil
+		},
+		onFile: func(file string, data []byte) error {
+			its, err := decodeFile(file, data)
+			if err != nil {
+				return err
+			}
+			if err := b.object(file, len(its)); err != nil {
+				return err
+			}
+			items = append(items, its...)
+			return nil
+		},
+	}
+	if err := w.walk(dir, dir); err != nil {
+		return nil, err
+	}
+	return finish(items)
+}
+
+func isHidden(name string) bool { return strings.HasPrefix(name, ".") }
+
+// isManifest reports whether file is decoded in a plain directory.
+func isManifest(file string) bool {
+	switch strings.ToLower(path.Ext(file)) {
+	case ".yaml", ".yml", ".json":
+		return true
+	}
+	return false
+}
+
+func isKustomizationName(name string) bool {
+	return slices.Contains(kustomizationNames(), name)
+}
+
+// kustomizationNames returns the names kustomize looks for, in its order.
+func kustomizationNames() []string { return konfig.RecognizedKustomizationFileNames() }
