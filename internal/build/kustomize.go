@@ -20,6 +20,15 @@ import (
 // directories into memory, and runs kustomize there with plugins, exec,
 // helm and remote loading disabled.
 func buildKustomize(ctx context.Context, r *os.Root, dir string, b *budget) ([]*unstructured.Unstructured, error) {
+	items, err := kustomizeItems(ctx, r, dir, b)
+	if err != nil {
+		return nil, err
+	}
+	return finish(items)
+}
+
+// kustomizeItems builds the kustomization in dir into items, unsorted.
+func kustomizeItems(ctx context.Context, r *os.Root, dir string, b *budget) ([]item, error) {
 	s := newScanner(ctx, r, b.limits)
 	if err := s.scan(dir, nil); err != nil {
 		return nil, err
@@ -34,11 +43,7 @@ func buildKustomize(ctx context.Context, r *os.Root, dir string, b *budget) ([]*
 	if err != nil {
 		return nil, err
 	}
-	items, err := outputItems(s.file, m, b)
-	if err != nil {
-		return nil, err
-	}
-	return finish(items)
+	return outputItems(s.file, m, b)
 }
 
 // topDirs returns dirs without those inside another of them.

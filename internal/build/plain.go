@@ -12,7 +12,9 @@ import (
 )
 
 // buildPlain decodes every manifest file under dir (a real path from
-// confine), skipping hidden files and directories.
+// confine), skipping hidden files and directories. A subdirectory with a
+// kustomization is built by kustomize as one unit, as Flux does, and not
+// walked further.
 func buildPlain(ctx context.Context, r *os.Root, dir string, b *budget) ([]*unstructured.Unstructured, error) {
 	var items []item
 	w := &walker{
@@ -20,13 +22,20 @@ func buildPlain(ctx context.Context, r *os.Root, dir string, b *budget) ([]*unst
 		root:   r,
 		budget: b,
 		skip:   isHidden,
-		want: func(file string) (bool, error) {
-			if isKustomizationName(path.Base(file)) {
-				return false, errorf(file, 0,
-					"kustomization below a plain directory: point the path at %s or add a kustomization to %s that includes it: %w",
-					path.Dir(file), dir, ErrUnsupported)
+		enter: func(_, real string) (bool, error) {
+			if real == dir {
+				return false, nil
 			}
-			return isManifest(file), nil
+			ok, err := hasKustomization(r, real)
+			if err != nil || !ok {
+				return false, err
+			}
+			its, err := kustomizeItems(ctx, r, real, b)
+			items = append(items, its...)
+			return true, err
+		},
+		want: func(file string) (bool, error) {
+			return isManifest(file) && !isKustomizationName(path.Base(file)), nil
 		},
 		onFile: func(file string, data []byte) error {
 			its, err := decodeFile(file, data)

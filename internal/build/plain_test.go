@@ -15,6 +15,17 @@ func TestBuildPlain(t *testing.T) {
 		want  []string
 	}{
 		{
+			name: "a nested kustomization is built as one unit",
+			files: map[string]string{
+				"clusters/dwk/app.yaml":                          cm("app"),
+				"clusters/dwk/capstan-system/kustomization.yaml": "resources:\n- components.yaml\nnamePrefix: x-\n",
+				"clusters/dwk/capstan-system/components.yaml":    cm("components"),
+				"clusters/dwk/capstan-system/unlisted.yaml":      cm("unlisted"),
+			},
+			path: "clusters/dwk",
+			want: []string{"ConfigMap app", "ConfigMap x-components"},
+		},
+		{
 			name:  "flat directory",
 			files: map[string]string{"b.yaml": cm("b"), "a.yml": cm("a"), "README.md": "# not a manifest"},
 			want:  []string{"ConfigMap a", "ConfigMap b"},
@@ -177,11 +188,11 @@ func TestBuildPlainErrors(t *testing.T) {
 			msg:   "also defined at a.yaml:1",
 		},
 		{
-			name:  "kustomization below a plain directory",
-			files: map[string]string{"a.yaml": cm("a"), "sub/kustomization.yaml": "resources: []\n"},
+			name:  "duplicate between a plain file and a nested kustomization",
+			files: map[string]string{"a.yaml": cm("a"), "sub/kustomization.yaml": "resources:\n- a.yaml\n", "sub/a.yaml": cm("a")},
 			file:  "sub/kustomization.yaml",
 			line:  0,
-			msg:   "kustomization below a plain directory",
+			msg:   "duplicate object ConfigMap a: also defined at a.yaml:1",
 		},
 		{
 			name:  "second document on a separator line",

@@ -28,6 +28,9 @@ type walker struct {
 	want func(file string) (bool, error)
 	// onDir is called for each directory reached; may be nil.
 	onDir func(dir string) error
+	// enter may take over a directory (given by display and real path):
+	// when it returns true the walker does not descend into it. May be nil.
+	enter func(display, real string) (bool, error)
 	// onFile is called with the content of each file read.
 	onFile func(file string, data []byte) error
 }
@@ -49,6 +52,11 @@ func (w *walker) walkDir(display, real string, stack []fs.FileInfo) error {
 	for _, seen := range stack {
 		if os.SameFile(seen, info) {
 			return errorf(display, 0, "symlink cycle: this directory contains itself")
+		}
+	}
+	if w.enter != nil {
+		if handled, err := w.enter(display, real); handled || err != nil {
+			return err
 		}
 	}
 	if w.onDir != nil {
