@@ -78,7 +78,12 @@ func NewRunner(binDir, workDir string) (*Runner, error) {
 
 // Create starts a cluster called name and writes an admin kubeconfig to kubeconfig.
 func (r *Runner) Create(ctx context.Context, name, kubeconfig string) error {
-	_, err := r.run(ctx, "create", "cluster", "--name", name, "--kubeconfig", kubeconfig, "--wait", "2m")
+	unlock, err := lockCreate(ctx)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	_, err = r.run(ctx, "create", "cluster", "--name", name, "--kubeconfig", kubeconfig, "--wait", "2m")
 	if err != nil {
 		return fmt.Errorf("creating kwok cluster %s: %w", name, err)
 	}
@@ -99,6 +104,34 @@ func (r *Runner) Delete(ctx context.Context, name string) error {
 		return fmt.Errorf("deleting kwok cluster %s: %w", name, err)
 	}
 	return nil
+}
+
+// DeleteWithKubeconfig stops the cluster, removes its state and removes its
+// context from the kubeconfig file at kubeconfig (Delete leaves that to
+// kwokctl's default, $KUBECONFIG or ~/.kube/config).
+func (r *Runner) DeleteWithKubeconfig(ctx context.Context, name, kubeconfig string) error {
+	if _, err := r.run(ctx, "delete", "cluster", "--name", name, "--kubeconfig", kubeconfig); err != nil {
+		return fmt.Errorf("deleting kwok cluster %s: %w", name, err)
+	}
+	return nil
+}
+
+// Clusters lists the clusters kept under the Runner's work directory.
+func (r *Runner) Clusters(ctx context.Context) ([]string, error) {
+	out, err := r.run(ctx, "get", "clusters")
+	if err != nil {
+		return nil, fmt.Errorf("listing kwok clusters: %w", err)
+	}
+	return strings.Fields(string(out)), nil
+}
+
+// Kubeconfig returns an admin kubeconfig for the cluster, with credentials inline.
+func (r *Runner) Kubeconfig(ctx context.Context, name string) ([]byte, error) {
+	out, err := r.run(ctx, "get", "kubeconfig", "--name", name)
+	if err != nil {
+		return nil, fmt.Errorf("reading kubeconfig of kwok cluster %s: %w", name, err)
+	}
+	return out, nil
 }
 
 // Stop stops one component ("kube-apiserver", "etcd", …) of the cluster, or

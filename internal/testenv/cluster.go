@@ -56,13 +56,19 @@ func NewCluster(ctx context.Context, opts ClusterOptions) (*Cluster, error) {
 		_ = os.RemoveAll(workDir)
 		return nil, err
 	}
-	c := &Cluster{Name: "capstan-" + randomSuffix(), Kubeconfig: filepath.Join(workDir, "kubeconfig"), runner: runner, workDir: workDir}
-	if err := c.start(ctx, opts.Nodes); err != nil {
+	// A start that fails (a port taken by another process between kwokctl's
+	// probe and the component's bind) is retried once with a new cluster.
+	var lastErr error
+	for attempt := 0; attempt < 2; attempt++ {
+		c := &Cluster{Name: "capstan-" + randomSuffix(), Kubeconfig: filepath.Join(workDir, "kubeconfig"), runner: runner, workDir: workDir}
+		if lastErr = c.start(ctx, opts.Nodes); lastErr == nil {
+			return c, nil
+		}
 		c.dumpLogs(ctx, os.Stderr)
-		_ = c.Close(context.WithoutCancel(ctx))
-		return nil, err
+		_ = runner.DeleteWithKubeconfig(context.WithoutCancel(ctx), c.Name, c.Kubeconfig)
 	}
-	return c, nil
+	_ = os.RemoveAll(workDir)
+	return nil, lastErr
 }
 
 func (c *Cluster) start(ctx context.Context, nodes int) error {
@@ -108,7 +114,7 @@ func (c *Cluster) Runner() *kwok.Runner { return c.runner }
 
 // Close deletes the cluster and its state.
 func (c *Cluster) Close(ctx context.Context) error {
-	err := c.runner.Delete(ctx, c.Name)
+	err := c.runner.DeleteWithKubeconfig(ctx, c.Name, c.Kubeconfig)
 	if rmErr := os.RemoveAll(c.workDir); err == nil && rmErr != nil {
 		err = fmt.Errorf("removing cluster work dir: %w", rmErr)
 	}
