@@ -1,0 +1,116 @@
+package bootstrap
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/capstan-gitops/capstan/clusters"
+	"github.com/capstan-gitops/capstan/internal/git"
+)
+
+// Options are the inputs of one bootstrap.
+type Options struct {
+	// URL, Branch and Path locate the cluster's configuration in git.
+	URL, Branch, Path string
+	// Insecure allows plain http to a host that is not loopback.
+	Insecure bool
+	// Auth reaches the repository; it is stored in the cluster as a Secret,
+	// never in git.
+	Auth git.Auth
+	// Author signs bootstrap's commits.
+	Author git.Signature
+	// Flags are the install settings given on the command line.
+	Flags Flags
+	// CLIVersion is the running CLI's version.
+	CLIVersion string
+	// Timeout bounds the wait for the controller and the root Sync.
+	Timeout time.Duration
+	// DryRun prints the plan and the files and changes nothing.
+	DryRun bool
+}
+
+// ClusterEnsurer creates or connects to the target cluster.
+type ClusterEnsurer interface {
+	Ensure(ctx context.Context) (clusters.Cluster, error)
+}
+
+// Deps are the effects a bootstrap uses, injected by the caller.
+type Deps struct {
+	Cluster ClusterEnsurer
+	// Reporter shows progress (a Printer on stderr).
+	Reporter Reporter
+	// Out receives the result (and the --dry-run plan).
+	Out io.Writer
+	// NewClient builds a client for a cluster; nil uses controller-runtime's.
+	NewClient func(c clusters.Cluster) (client.Client, error)
+}
+
+// run is the state one bootstrap shares between its steps.
+type run struct {
+	opts Options
+	deps Deps
+
+	ep       git.Endpoint
+	workDir  string
+	wt       *git.Worktree
+	in       RepoInput
+	files    map[string][]byte
+	revision string
+	cluster  clusters.Cluster
+	client   client.Client
+}
+
+// Run bootstraps: preflight, cluster, git, credentials, install, sync.
+func Run(ctx context.Context, opts Options, deps Deps) error {
+	if err := opts.validate(); err != nil {
+		return err
+	}
+	ep, err := git.ParseURL(opts.URL, opts.Insecure)
+	if err != nil {
+		return err
+	}
+	dir, err := os.MkdirTemp("", "capstan-bootstrap-")
+	if err != nil {
+		return fmt.Errorf("creating work dir: %w", err)
+	}
+	defer os.RemoveAll(dir)
+	r := &run{opts: opts, deps: deps, ep: ep, workDir: dir}
+	if opts.DryRun {
+		return r.dryRun(ctx)
+	}
+	return r.plan().Execute(ctx, deps.Reporter)
+}
+
+func (r *run) plan() Plan {
+	return Plan{Steps: []Step{
+		{Name: "Preflight", Run: r.preflight},
+		{Name: "Cluster", Run: r.ensureCluster},
+		{Name: "Git", Run: r.commitAndPush},
+		{Name: "Credentials", Run: r.applyCredentials},
+		{Name: "Install", Run: r.install},
+		{Name: "Sync", Run: r.syncNow},
+	}}
+}
+
+func (o Options) validate() error {
+	switch {
+	case o.URL == "":
+		return fmt.Errorf("a repository URL is required (--url)")
+	case o.Branch == "":
+		return fmt.Errorf("a branch is required (--branch)")
+	case o.Path == "" || o.Path == "." || o.Path[0] == '/':
+		return fmt.Errorf("--path must be a directory inside the repository, such as clusters/dwk")
+	}
+	return nil
+}
+
+// hasCredentials reports whether the cluster needs a git credentials Secret.
+func (o Options) hasCredentials() bool {
+	a := o.Auth
+	return a.Username != "" || a.Password != "" || a.BearerToken != "" || len(a.Identity) > 0
+}

@@ -1,0 +1,138 @@
+package app
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v2"
+	"golang.org/x/term"
+
+	"github.com/capstan-gitops/capstan/bootstrap"
+	"github.com/capstan-gitops/capstan/clusters/kubeconfig"
+	"github.com/capstan-gitops/capstan/clusters/kwok"
+	"github.com/capstan-gitops/capstan/internal/git"
+	"github.com/capstan-gitops/capstan/internal/version"
+)
+
+func newBootstrapCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "bootstrap",
+		Usage:     "create or connect to a cluster, install Capstan, and commit it to git",
+		UsageText: "capstan bootstrap --url URL [--path clusters/NAME] [--kwok NAME | --kubeconfig FILE [--context CTX]] [credentials]",
+		Flags:     bootstrapFlags(),
+		Action: func(c *cli.Context) error {
+			opts, err := bootstrapOptions(c)
+			if err != nil {
+				return err
+			}
+			provider, err := clusterProvider(c)
+			if err != nil {
+				return err
+			}
+			stderr := c.App.ErrWriter
+			tty := isTerminal(stderr)
+			printer := bootstrap.NewPrinter(stderr, bootstrap.PrinterOptions{TTY: tty, Color: tty && os.Getenv("NO_COLOR") == ""})
+			return bootstrap.Run(c.Context, opts, bootstrap.Deps{Cluster: provider, Reporter: printer, Out: c.App.Writer})
+		},
+	}
+}
+
+func bootstrapFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "url", Usage: "cluster-config repository (https://, ssh:// or git@host:path)", Required: true},
+		&cli.StringFlag{Name: "branch", Value: "main", Usage: "branch to commit to and sync from"},
+		&cli.StringFlag{Name: "path", Usage: "directory of this cluster in the repository (default clusters/<cluster name>)"},
+		&cli.StringFlag{Name: "kwok", Usage: "create or reuse a simulated kwok cluster with this name"},
+		&cli.StringFlag{Name: "kubeconfig", Usage: "use the existing cluster of this kubeconfig (default $KUBECONFIG, ~/.kube/config)"},
+		&cli.StringFlag{Name: "context", Usage: "kubeconfig context of the existing cluster"},
+		&cli.DurationFlag{Name: "interval", Usage: "how often the root Sync reconciles (default 1m, or what the repository stores)"},
+		&cli.StringFlag{Name: "private-key-file", Usage: "SSH private key for the repository"},
+		&cli.StringFlag{Name: "ssh-known-hosts", Usage: "known_hosts file with the SSH host key of the repository"},
+		&cli.StringFlag{Name: "username", Usage: "HTTPS user name", Value: "git"},
+		&cli.StringFlag{Name: "password", Usage: "HTTPS password (prefer CAPSTAN_GIT_PASSWORD)", EnvVars: []string{"CAPSTAN_GIT_PASSWORD"}},
+		&cli.StringFlag{Name: "token", Usage: "HTTPS token (prefer CAPSTAN_GIT_TOKEN)", EnvVars: []string{"CAPSTAN_GIT_TOKEN"}},
+		&cli.BoolFlag{Name: "insecure", Usage: "allow plain http:// to a host that is not loopback"},
+		&cli.StringFlag{Name: "author-name", Value: "capstan", Usage: "author of bootstrap's commits"},
+		&cli.StringFlag{Name: "author-email", Value: "capstan@users.noreply.capstan.dev", Usage: "email of bootstrap's commits"},
+		&cli.StringFlag{Name: "version", Usage: "controller version to install (default: this CLI's, or the repository's if newer)"},
+		&cli.StringFlag{Name: "image", Usage: "controller image (default ghcr.io/capstan-gitops/capstan:<version>)"},
+		&cli.StringFlag{Name: "log-level", Usage: "controller log level: debug, info or error"},
+		&cli.DurationFlag{Name: "timeout", Value: 5 * time.Minute, Usage: "how long to wait for the controller and the first sync"},
+		&cli.BoolFlag{Name: "dry-run", Usage: "print the plan and the files; change nothing"},
+	}
+}
+
+func bootstrapOptions(c *cli.Context) (bootstrap.Options, error) {
+	auth, err := gitAuth(c)
+	if err != nil {
+		return bootstrap.Options{}, err
+	}
+	path := c.String("path")
+	if path == "" {
+		path = "clusters/" + clusterName(c)
+	}
+	return bootstrap.Options{
+		URL: c.String("url"), Branch: c.String("branch"), Path: path, Insecure: c.Bool("insecure"),
+		Auth:       auth,
+		Author:     git.Signature{Name: c.String("author-name"), Email: c.String("author-email")},
+		Flags:      bootstrap.Flags{Version: c.String("version"), Image: c.String("image"), LogLevel: c.String("log-level"), Interval: c.Duration("interval")},
+		CLIVersion: labelSafe(version.Get().Version),
+		Timeout:    c.Duration("timeout"),
+		DryRun:     c.Bool("dry-run"),
+	}, nil
+}
+
+// gitAuth reads the credentials the flags point at.
+func gitAuth(c *cli.Context) (git.Auth, error) {
+	var a git.Auth
+	if f := c.String("private-key-file"); f != "" {
+		key, err := os.ReadFile(f)
+		if err != nil {
+			return a, fmt.Errorf("reading --private-key-file: %w", err)
+		}
+		a.Identity = key
+	}
+	if f := c.String("ssh-known-hosts"); f != "" {
+		kh, err := os.ReadFile(f)
+		if err != nil {
+			return a, fmt.Errorf("reading --ssh-known-hosts: %w", err)
+		}
+		a.KnownHosts = kh
+	}
+	if len(a.Identity) > 0 && len(a.KnownHosts) == 0 {
+		return a, errors.New("--private-key-file needs --ssh-known-hosts: capstan always verifies the SSH host key")
+	}
+	if c.String("password") != "" {
+		a.Username, a.Password = c.String("username"), c.String("password")
+	}
+	if c.String("token") != "" {
+		a.BearerToken = c.String("token")
+	}
+	return a, nil
+}
+
+// clusterName names the cluster for the default --path.
+func clusterName(c *cli.Context) string {
+	if n := c.String("kwok"); n != "" {
+		return n
+	}
+	if ctx := c.String("context"); ctx != "" {
+		return strings.TrimPrefix(strings.TrimPrefix(ctx, "k3d-"), "kwok-")
+	}
+	return "default"
+}
+
+func clusterProvider(c *cli.Context) (bootstrap.ClusterEnsurer, error) {
+	if name := c.String("kwok"); name != "" {
+		return kwok.New(kwok.Options{Name: name, Kubeconfig: c.String("kubeconfig")})
+	}
+	return kubeconfig.New(kubeconfig.Options{Kubeconfig: c.String("kubeconfig"), Context: c.String("context")}), nil
+}
+
+func isTerminal(w any) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}

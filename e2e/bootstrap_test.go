@@ -1,0 +1,224 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/capstan-gitops/capstan/bootstrap"
+	capstanv1 "github.com/capstan-gitops/capstan/components/api/v1"
+	"github.com/capstan-gitops/capstan/components/controller"
+	"github.com/capstan-gitops/capstan/components/manifests"
+	"github.com/capstan-gitops/capstan/internal/golden"
+	"github.com/capstan-gitops/capstan/internal/testenv"
+)
+
+// fleet is a cluster-config repository on a test git server, holding one
+// example app under clusters/e2e/apps.
+type fleet struct {
+	srv *testenv.GitServer
+}
+
+func newFleet(t *testing.T) *fleet {
+	t.Helper()
+	srv := testenv.NewGitServer(t)
+	srv.InitRepo(t, "fleet")
+	srv.Commit(t, "fleet", "main", map[string]string{
+		"clusters/e2e/apps/namespace.yaml": "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: web\n",
+		"clusters/e2e/apps/config.yaml":    "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web-config\n  namespace: web\ndata:\n  greeting: hello\n",
+	}, "an app")
+	return &fleet{srv: srv}
+}
+
+func (f *fleet) head(t *testing.T) string { return f.srv.BranchHead(t, "fleet", "main") }
+
+// bootstrapArgs are the flags a user gives for this repository over HTTP.
+func (f *fleet) bootstrapArgs(kubeconfig string, extra ...string) []string {
+	args := []string{"bootstrap", "--url", f.srv.HTTPURL("fleet"), "--path", "clusters/e2e", "--kubeconfig", kubeconfig,
+		"--username", f.srv.Username(), "--timeout", "2m"}
+	return append(args, extra...)
+}
+
+func (f *fleet) env() []string { return []string{"CAPSTAN_GIT_PASSWORD=" + f.srv.Password(), "NO_COLOR=1"} }
+
+// target is a test cluster that gets the real controller as soon as
+// bootstrap has created its ServiceAccount.
+type target struct {
+	cluster *testenv.Cluster
+	admin   client.Client
+}
+
+func newTarget(t *testing.T) *target {
+	t.Helper()
+	cluster := testenv.StartCluster(t, testenv.ClusterOptions{})
+	scheme, err := controller.NewScheme()
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin, err := client.New(cluster.Config, client.Options{Scheme: scheme})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tg := &target{cluster: cluster, admin: admin}
+	go tg.runControllerWhenInstalled(t)
+	return tg
+}
+
+// runControllerWhenInstalled waits for the controller's ServiceAccount and
+// runs `capstan controller` with its token until the test ends.
+func (tg *target) runControllerWhenInstalled(t *testing.T) {
+	ctx := t.Context()
+	key := client.ObjectKey{Namespace: manifests.Namespace, Name: manifests.ControllerName}
+	err := wait.PollUntilContextCancel(ctx, 100*time.Millisecond, true, func(ctx context.Context) (bool, error) {
+		return tg.admin.Get(ctx, key, &corev1.ServiceAccount{}) == nil, nil
+	})
+	if err != nil {
+		return
+	}
+	cfg, err := testenv.ServiceAccountConfig(ctx, tg.cluster.Config, manifests.Namespace, manifests.ControllerName)
+	if err != nil {
+		t.Errorf("controller token: %v", err)
+		return
+	}
+	kc := filepath.Join(t.TempDir(), "controller.kubeconfig")
+	if err := testenv.WriteKubeconfig(cfg, kc); err != nil {
+		t.Errorf("controller kubeconfig: %v", err)
+		return
+	}
+	cmd := exec.CommandContext(ctx, binary, "controller", "--kubeconfig", kc, "--metrics-bind-address", "0",
+		"--health-probe-bind-address", "0", "--leader-elect=false", "--log-format", "text", "--work-dir", t.TempDir())
+	var logs bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &logs, &logs
+	_ = cmd.Run()
+	if t.Failed() {
+		t.Logf("controller logs:\n%s", tail(logs.String(), 6000))
+	}
+}
+
+func (tg *target) rootSync(t *testing.T) *capstanv1.Sync {
+	t.Helper()
+	s := &capstanv1.Sync{}
+	if err := tg.admin.Get(t.Context(), client.ObjectKey{Namespace: manifests.Namespace, Name: bootstrap.RootSyncName}, s); err != nil {
+		t.Fatalf("reading the root Sync: %v", err)
+	}
+	return s
+}
+
+func (tg *target) configMap(t *testing.T, ns, name string) *corev1.ConfigMap {
+	t.Helper()
+	cm := &corev1.ConfigMap{}
+	if err := tg.admin.Get(t.Context(), client.ObjectKey{Namespace: ns, Name: name}, cm); err != nil {
+		return nil
+	}
+	return cm
+}
+
+func mustSucceed(t *testing.T, what string, r result) {
+	t.Helper()
+	if r.code != 0 {
+		t.Fatalf("%s exited %d\nstdout:\n%s\nstderr:\n%s", what, r.code, r.stdout, r.stderr)
+	}
+}
+
+func TestBootstrapRerunRecoverAndUpgrade(t *testing.T) {
+	t.Parallel()
+	f := newFleet(t)
+	before := f.head(t)
+	first := newTarget(t)
+
+	start := time.Now()
+	r := capstan(t, f.env(), f.bootstrapArgs(first.cluster.Kubeconfig)...)
+	mustSucceed(t, "first bootstrap", r)
+	t.Logf("first bootstrap took %s:\n%s", time.Since(start).Round(time.Millisecond), r.stderr)
+	pushed := f.head(t)
+	if pushed == before {
+		t.Fatal("first bootstrap pushed no commit")
+	}
+	root := first.rootSync(t)
+	if want := "main@sha1:" + pushed; root.Status.LastAppliedRevision != want {
+		t.Errorf("root Sync at %s, want %s", root.Status.LastAppliedRevision, want)
+	}
+	if first.configMap(t, "web", "web-config") == nil {
+		t.Error("the example app in the repository was not applied")
+	}
+	if strings.Contains(r.stderr+r.stdout, f.srv.Password()) {
+		t.Fatal("bootstrap output contains the git password")
+	}
+
+	r = capstan(t, f.env(), f.bootstrapArgs(first.cluster.Kubeconfig)...)
+	mustSucceed(t, "second bootstrap", r)
+	if f.head(t) != pushed {
+		t.Error("second bootstrap made a commit")
+	}
+	if st := first.rootSync(t).Status.LastRun; st == nil || st.Created+st.Changed+st.Pruned != 0 {
+		t.Errorf("second bootstrap changed objects: %+v", st)
+	}
+	t.Logf("second bootstrap:\n%s", r.stderr)
+
+	// Disaster recovery: a new, empty cluster and only the URL, path and credentials.
+	second := newTarget(t)
+	start = time.Now()
+	r = capstan(t, f.env(), f.bootstrapArgs(second.cluster.Kubeconfig)...)
+	mustSucceed(t, "recovery bootstrap", r)
+	t.Logf("disaster recovery: Ready after %s", time.Since(start).Round(time.Millisecond))
+	if f.head(t) != pushed {
+		t.Error("recovery bootstrap made a commit")
+	}
+	if cm := second.configMap(t, "web", "web-config"); cm == nil || cm.Data["greeting"] != "hello" {
+		t.Errorf("the app was not rebuilt from git: %+v", cm)
+	}
+
+	// Upgrade through git: commit the components of a newer version.
+	out := capstan(t, nil, "install", "--export", "--version", "v9.9.9")
+	mustSucceed(t, "install --export", out)
+	upgrade := f.srv.Commit(t, "fleet", "main", map[string]string{"clusters/e2e/capstan-system/components.yaml": out.stdout}, "upgrade capstan")
+	requestRootSync(t, second.admin)
+	waitSyncReady(t, second.admin, manifests.Namespace, bootstrap.RootSyncName, "main@sha1:"+upgrade, 2*time.Minute)
+	dep := &appsv1.Deployment{}
+	if err := second.admin.Get(t.Context(), client.ObjectKey{Namespace: manifests.Namespace, Name: manifests.ControllerName}, dep); err != nil {
+		t.Fatal(err)
+	}
+	if img := dep.Spec.Template.Spec.Containers[0].Image; img != manifests.ImageRepository+":v9.9.9" {
+		t.Errorf("controller image after the upgrade = %s", img)
+	}
+}
+
+func requestRootSync(t *testing.T, c client.Client) {
+	t.Helper()
+	s := &capstanv1.Sync{}
+	key := client.ObjectKey{Namespace: manifests.Namespace, Name: bootstrap.RootSyncName}
+	if err := c.Get(t.Context(), key, s); err != nil {
+		t.Fatal(err)
+	}
+	patch := client.MergeFrom(s.DeepCopy())
+	if s.Annotations == nil {
+		s.Annotations = map[string]string{}
+	}
+	s.Annotations[capstanv1.ReconcileRequestAnnotation] = time.Now().String()
+	if err := c.Patch(t.Context(), s, patch); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestBootstrapDryRunGolden(t *testing.T) {
+	t.Parallel()
+	f := newFleet(t)
+	before := f.head(t)
+	r := capstan(t, f.env(), f.bootstrapArgs(filepath.Join(t.TempDir(), "none"), "--dry-run", "--version", "v0.1.0")...)
+	mustSucceed(t, "bootstrap --dry-run", r)
+	if f.head(t) != before {
+		t.Error("--dry-run pushed a commit")
+	}
+	out := strings.ReplaceAll(r.stdout, f.srv.HTTPURL("fleet"), "http://127.0.0.1:PORT/fleet.git")
+	golden.Assert(t, "bootstrap-dry-run", []byte(out))
+}
+
