@@ -48,7 +48,9 @@ func (f *fleet) bootstrapArgs(kubeconfig string, extra ...string) []string {
 	return append(args, extra...)
 }
 
-func (f *fleet) env() []string { return []string{"CAPSTAN_GIT_PASSWORD=" + f.srv.Password(), "NO_COLOR=1"} }
+func (f *fleet) env() []string {
+	return []string{"CAPSTAN_GIT_PASSWORD=" + f.srv.Password(), "NO_COLOR=1"}
+}
 
 // target is a test cluster that gets the real controller as soon as
 // bootstrap has created its ServiceAccount.
@@ -221,4 +223,3 @@ func TestBootstrapDryRunGolden(t *testing.T) {
 	out := strings.ReplaceAll(r.stdout, f.srv.HTTPURL("fleet"), "http://127.0.0.1:PORT/fleet.git")
 	golden.Assert(t, "bootstrap-dry-run", []byte(out))
 }
-
