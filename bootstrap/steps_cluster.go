@@ -7,8 +7,8 @@ import (
 	"strings"
 
 	authorizationv1 "k8s.io/api/authorization/v1"
-	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
 	"k8s.io/client-go/kubernetes"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -125,16 +125,12 @@ func (r *run) applyCredentials(ctx context.Context) (string, error) {
 	if !r.opts.hasCredentials() {
 		return "none needed", nil
 	}
-	ns := &corev1.Namespace{TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Namespace"}, ObjectMeta: metav1.ObjectMeta{Name: manifests.Namespace}}
-	if err := r.client.Patch(ctx, ns, client.Apply, client.FieldOwner(bootstrapManager), client.ForceOwnership); err != nil {
+	owner := []client.ApplyOption{client.FieldOwner(bootstrapManager), client.ForceOwnership}
+	if err := r.client.Apply(ctx, corev1ac.Namespace(manifests.Namespace), owner...); err != nil {
 		return "", fmt.Errorf("creating namespace %s: %w", manifests.Namespace, err)
 	}
-	secret := &corev1.Secret{
-		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Secret"},
-		ObjectMeta: metav1.ObjectMeta{Name: CredentialsSecret, Namespace: manifests.Namespace},
-		Data:       secretData(r.opts.Auth),
-	}
-	if err := r.client.Patch(ctx, secret, client.Apply, client.FieldOwner(bootstrapManager), client.ForceOwnership); err != nil {
+	secret := corev1ac.Secret(CredentialsSecret, manifests.Namespace).WithData(secretData(r.opts.Auth))
+	if err := r.client.Apply(ctx, secret, owner...); err != nil {
 		return "", fmt.Errorf("writing secret %s/%s: %w", manifests.Namespace, CredentialsSecret, err)
 	}
 	return "secret " + manifests.Namespace + "/" + CredentialsSecret, nil

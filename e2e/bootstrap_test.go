@@ -3,9 +3,11 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -222,4 +224,43 @@ func TestBootstrapDryRunGolden(t *testing.T) {
 	}
 	out := strings.ReplaceAll(r.stdout, f.srv.HTTPURL("fleet"), "http://127.0.0.1:PORT/fleet.git")
 	golden.Assert(t, "bootstrap-dry-run", []byte(out))
+}
+
+func TestInterruptedBootstrapConverges(t *testing.T) {
+	t.Parallel()
+	f := newFleet(t)
+	tg := newTarget(t)
+
+	// Kill the first bootstrap once it has pushed and written the
+	// credentials Secret: after the git step, before the install is done.
+	cmd := exec.CommandContext(t.Context(), binary, f.bootstrapArgs(tg.cluster.Kubeconfig)...)
+	cmd.Env = append(os.Environ(), f.env()...)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	secret := client.ObjectKey{Namespace: manifests.Namespace, Name: bootstrap.CredentialsSecret}
+	err := wait.PollUntilContextTimeout(t.Context(), 5*time.Millisecond, time.Minute, true, func(ctx context.Context) (bool, error) {
+		return tg.admin.Get(ctx, secret, &corev1.Secret{}) == nil, nil
+	})
+	if err != nil {
+		t.Fatalf("bootstrap never wrote its credentials: %v", err)
+	}
+	_ = cmd.Process.Signal(syscall.SIGKILL)
+	_ = cmd.Wait()
+	pushed := f.head(t)
+	s := &capstanv1.Sync{}
+	rootErr := tg.admin.Get(t.Context(), client.ObjectKey{Namespace: manifests.Namespace, Name: bootstrap.RootSyncName}, s)
+	if rootErr == nil && s.Status.LastAppliedRevision != "" {
+		t.Fatal("the first bootstrap finished before it was killed; the test interrupted nothing")
+	}
+
+	r := capstan(t, f.env(), f.bootstrapArgs(tg.cluster.Kubeconfig)...)
+	mustSucceed(t, "bootstrap after the interruption", r)
+	if f.head(t) != pushed {
+		t.Error("the second bootstrap made a new commit")
+	}
+	if got := tg.rootSync(t).Status.LastAppliedRevision; got != "main@sha1:"+pushed {
+		t.Errorf("root Sync at %s, want main@sha1:%s", got, pushed)
+	}
+	t.Logf("converged after the interruption:\n%s", r.stderr)
 }

@@ -27,7 +27,7 @@ func InstallComponents(ctx context.Context, c client.Client) error {
 		if o.GetKind() == "Deployment" {
 			continue
 		}
-		if err := c.Patch(ctx, o, client.Apply, client.FieldOwner(capstanv1.FieldManager), client.ForceOwnership); err != nil {
+		if err := c.Apply(ctx, client.ApplyConfigurationFromUnstructured(o), client.FieldOwner(capstanv1.FieldManager), client.ForceOwnership); err != nil {
 			return fmt.Errorf("applying %s %s: %w", o.GetKind(), o.GetName(), err)
 		}
 	}
