@@ -140,9 +140,12 @@ func (f *GitFetcher) auth(ctx context.Context, s *capstanv1.Sync) (git.Auth, err
 	return auth, nil
 }
 
-// classify marks credential failures so that the status reason says so.
+// classify marks credential failures so that the status reason says so. A
+// server certificate that does not verify counts: like an SSH host key
+// mismatch, it is fixed with the Secret (ca.crt) or on the server.
 func classify(err error) error {
-	if errors.Is(err, git.ErrAuthFailed) || errors.Is(err, git.ErrHostKeyMismatch) || errors.Is(err, git.ErrInvalidAuth) {
+	if errors.Is(err, git.ErrAuthFailed) || errors.Is(err, git.ErrHostKeyMismatch) || errors.Is(err, git.ErrInvalidAuth) ||
+		errors.Is(err, git.ErrTLS) {
 		return fmt.Errorf("%w: %w", errAuth, err)
 	}
 	return err

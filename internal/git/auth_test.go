@@ -42,6 +42,7 @@ func TestAuthFromSecretData(t *testing.T) {
 	key, pub := testKey(t, "")
 	encrypted, _ := testKey(t, "passphrase-1234")
 	hosts := []byte(knownhosts.Line([]string{"github.com"}, pub) + "\n")
+	ca, otherCA := testCACert(t), testCACert(t)
 	tests := []struct {
 		name    string
 		data    map[string][]byte
@@ -58,6 +59,13 @@ func TestAuthFromSecretData(t *testing.T) {
 		{"encrypted identity no passphrase", map[string][]byte{"identity": encrypted}, Auth{}, true},
 		{"garbage identity", map[string][]byte{"identity": []byte("-----BEGIN OPENSSH PRIVATE KEY-----\nnot-a-key-s3cret\n")}, Auth{}, true},
 		{"garbage known_hosts", map[string][]byte{"known_hosts": []byte("github.com not-a-key")}, Auth{}, true},
+		{"ca.crt", map[string][]byte{"username": []byte("u"), "password": []byte("p"), "ca.crt": ca}, Auth{Username: "u", Password: "p", CABundle: ca}, false},
+		{"flux caFile", map[string][]byte{"bearerToken": []byte("t"), "caFile": ca}, Auth{BearerToken: "t", CABundle: ca}, false},
+		{"ca.crt wins over caFile", map[string][]byte{"ca.crt": ca, "caFile": otherCA}, Auth{CABundle: ca}, false},
+		{"ca bundle of two", map[string][]byte{"ca.crt": append(append([]byte{}, ca...), otherCA...)}, Auth{CABundle: append(append([]byte{}, ca...), otherCA...)}, false},
+		{"garbage ca.crt", map[string][]byte{"ca.crt": []byte("-----BEGIN CERTIFICATE-----\nbm90LWEtY2VydA==\n-----END CERTIFICATE-----\n")}, Auth{}, true},
+		{"garbage caFile", map[string][]byte{"caFile": []byte("not a certificate s3cret")}, Auth{}, true},
+		{"key as ca.crt", map[string][]byte{"ca.crt": key}, Auth{}, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -78,7 +86,8 @@ func TestAuthFromSecretData(t *testing.T) {
 				t.Fatal(err)
 			}
 			if got.String() != tt.want.String() || got.Username != tt.want.Username || got.Password != tt.want.Password ||
-				got.BearerToken != tt.want.BearerToken || string(got.Identity) != string(tt.want.Identity) {
+				got.BearerToken != tt.want.BearerToken || string(got.Identity) != string(tt.want.Identity) ||
+				string(got.CABundle) != string(tt.want.CABundle) {
 				t.Errorf("got %v, want %v", got, tt.want)
 			}
 		})
@@ -88,13 +97,16 @@ func TestAuthFromSecretData(t *testing.T) {
 func TestAuthStringHidesSecrets(t *testing.T) {
 	t.Parallel()
 	key, _ := testKey(t, "")
-	a := Auth{Username: "user-x", Password: "password-x", BearerToken: "token-x", Identity: key, KnownHosts: []byte("hosts-x")}
+	a := Auth{Username: "user-x", Password: "password-x", BearerToken: "token-x", Identity: key, KnownHosts: []byte("hosts-x"), CABundle: testCACert(t)}
 	for _, format := range []string{"%v", "%+v", "%#v", "%s"} {
 		out := fmt.Sprintf(format, a) + fmt.Sprintf(format, &a)
-		for _, secret := range []string{"user-x", "password-x", "token-x", "hosts-x", "PRIVATE KEY"} {
+		for _, secret := range []string{"user-x", "password-x", "token-x", "hosts-x", "PRIVATE KEY", "CERTIFICATE"} {
 			if strings.Contains(out, secret) {
 				t.Errorf("%s prints %q: %s", format, secret, out)
 			}
+		}
+		if len(out) > 250 {
+			t.Errorf("%s prints %d bytes: %s", format, len(out), out)
 		}
 	}
 }
@@ -110,6 +122,7 @@ func TestIsTerminal(t *testing.T) {
 		{fmt.Errorf("x: %w", ErrInvalidRef), true},
 		{fmt.Errorf("x: %w", ErrAuthFailed), true},
 		{fmt.Errorf("x: %w", ErrHostKeyMismatch), true},
+		{fmt.Errorf("x: %w", ErrTLS), true},
 		{fmt.Errorf("x: %w", ErrUnreachable), false},
 		{fmt.Errorf("x: %w", ErrRepositoryNotFound), false},
 		{fmt.Errorf("x: %w", ErrRefNotFound), false},

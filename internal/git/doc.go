@@ -12,16 +12,19 @@
 // hosts unless asked to, and refuses other schemes, credentials inside URLs
 // and link-local or cloud metadata addresses. SSH host keys are always
 // verified against Auth.KnownHosts; there is no fallback to the user's
-// ~/.ssh/known_hosts and no way to skip verification.
+// ~/.ssh/known_hosts and no way to skip verification. HTTPS certificates are
+// always verified, against the system roots plus Auth.CABundle (a Secret's
+// ca.crt, or caFile as older Flux Secrets name it); there is no way to skip
+// that either.
 //
 // Every error is wrapped once with the operation and the redacted URL, never
 // contains Auth.Password or Auth.BearerToken, and, when the cause is
 // recognised, matches one of these kinds with errors.Is:
 //
-//   - ErrInvalidURL, ErrInvalidRef, ErrInvalidAuth, ErrAuthFailed and
-//     ErrHostKeyMismatch are terminal (IsTerminal): retrying with the same
-//     URL, ref, Secret and known_hosts cannot succeed, so a controller should
-//     stall until the object or its Secret changes.
+//   - ErrInvalidURL, ErrInvalidRef, ErrInvalidAuth, ErrAuthFailed,
+//     ErrHostKeyMismatch and ErrTLS are terminal (IsTerminal): retrying with
+//     the same URL, ref, Secret, known_hosts and CA bundle cannot succeed, so
+//     a controller should stall until the object or its Secret changes.
 //   - ErrUnreachable, ErrRepositoryNotFound and ErrRefNotFound are
 //     transient: the network may recover and the repository, branch or tag
 //     may be pushed later, so a controller should retry with backoff. So is

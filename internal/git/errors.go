@@ -2,6 +2,8 @@ package git
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -29,6 +31,11 @@ var (
 	// ErrHostKeyMismatch: the SSH host key is not in known_hosts, or a
 	// different key is. Terminal.
 	ErrHostKeyMismatch = errors.New("ssh host key verification failed")
+	// ErrTLS: the https server's certificate does not verify against the
+	// system roots and Auth.CABundle (unknown or private CA, wrong host
+	// name, expired). Terminal, like ErrHostKeyMismatch: the same CA bundle
+	// keeps refusing the same certificate.
+	ErrTLS = errors.New("tls certificate verification failed")
 	// ErrInvalidRef: a branch or tag name or a commit hash is malformed, so
 	// no such ref can ever exist. Terminal.
 	ErrInvalidRef = errors.New("invalid git ref")
@@ -45,10 +52,10 @@ var (
 
 // IsTerminal reports whether retrying err with the same URL, ref and
 // credentials cannot succeed: ErrInvalidURL, ErrInvalidRef, ErrInvalidAuth,
-// ErrAuthFailed and ErrHostKeyMismatch.
+// ErrAuthFailed, ErrHostKeyMismatch and ErrTLS.
 func IsTerminal(err error) bool {
 	return errors.Is(err, ErrInvalidURL) || errors.Is(err, ErrInvalidRef) || errors.Is(err, ErrInvalidAuth) ||
-		errors.Is(err, ErrAuthFailed) || errors.Is(err, ErrHostKeyMismatch)
+		errors.Is(err, ErrAuthFailed) || errors.Is(err, ErrHostKeyMismatch) || errors.Is(err, ErrTLS)
 }
 
 // wrapErr wraps err once with the operation and the redacted URL, adds the
@@ -100,13 +107,16 @@ func kindOf(err error) error {
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return nil
 	case errors.Is(err, ErrHostKeyMismatch), errors.Is(err, ErrInvalidAuth), errors.Is(err, ErrInvalidURL),
-		errors.Is(err, ErrInvalidRef), errors.Is(err, ErrRefNotFound), errors.Is(err, ErrNonFastForward):
+		errors.Is(err, ErrInvalidRef), errors.Is(err, ErrRefNotFound), errors.Is(err, ErrNonFastForward),
+		errors.Is(err, ErrTLS):
 		return nil // already carries its kind
 	case errors.Is(err, transport.ErrAuthenticationRequired), errors.Is(err, transport.ErrAuthorizationFailed),
 		strings.Contains(msg, "ssh: unable to authenticate"):
 		return ErrAuthFailed
 	case errors.Is(err, transport.ErrRepositoryNotFound):
 		return ErrRepositoryNotFound
+	case isCertificateError(err):
+		return ErrTLS
 	case errors.Is(err, transport.ErrEmptyRemoteRepository), errors.Is(err, plumbing.ErrReferenceNotFound),
 		errors.Is(err, gogit.NoMatchingRefSpecError{}), strings.Contains(msg, "not our ref"):
 		return ErrRefNotFound
@@ -114,6 +124,17 @@ func kindOf(err error) error {
 		return ErrUnreachable
 	}
 	return nil
+}
+
+// isCertificateError reports a server certificate that did not verify.
+// Other TLS failures (a handshake cut short, a server that does not speak
+// TLS) are network errors or have no kind.
+func isCertificateError(err error) bool {
+	var verify *tls.CertificateVerificationError
+	var unknown x509.UnknownAuthorityError
+	var hostname x509.HostnameError
+	var invalid x509.CertificateInvalidError
+	return errors.As(err, &verify) || errors.As(err, &unknown) || errors.As(err, &hostname) || errors.As(err, &invalid)
 }
 
 // isNetworkError reports connection, DNS and timeout failures.

@@ -8,7 +8,6 @@ import (
 	gogit "github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/config"
 	"github.com/go-git/go-git/v5/plumbing"
-	"github.com/go-git/go-git/v5/plumbing/transport"
 	"github.com/go-git/go-git/v5/storage/memory"
 )
 
@@ -26,11 +25,11 @@ func resolve(ctx context.Context, ep Endpoint, auth Auth, ref Ref) (Revision, er
 	if err := ref.validate(); err != nil {
 		return "", err
 	}
-	method, err := auth.method(ctx, ep)
+	acc, err := auth.access(ctx, ep)
 	if err != nil {
 		return "", err
 	}
-	refs, err := listRefs(ctx, ep, method)
+	refs, err := listRefs(ctx, ep, acc)
 	if err != nil {
 		return "", err
 	}
@@ -41,9 +40,9 @@ func resolve(ctx context.Context, ep Endpoint, auth Auth, ref Ref) (Revision, er
 }
 
 // listRefs lists the remote's refs with peeled tags appended as "<tag>^{}".
-func listRefs(ctx context.Context, ep Endpoint, method transport.AuthMethod) (map[plumbing.ReferenceName]*plumbing.Reference, error) {
+func listRefs(ctx context.Context, ep Endpoint, acc remoteAccess) (map[plumbing.ReferenceName]*plumbing.Reference, error) {
 	remote := gogit.NewRemote(memory.NewStorage(), &config.RemoteConfig{Name: "origin", URLs: []string{ep.url}})
-	list, err := remote.ListContext(ctx, &gogit.ListOptions{Auth: method, PeelingOption: gogit.AppendPeeled})
+	list, err := remote.ListContext(ctx, &gogit.ListOptions{Auth: acc.method, CABundle: acc.caBundle, PeelingOption: gogit.AppendPeeled})
 	if err != nil {
 		return nil, err
 	}
@@ -98,16 +97,17 @@ func clone(ctx context.Context, ep Endpoint, auth Auth, ref Ref, dir string) (Re
 	if err := ref.validate(); err != nil {
 		return "", err
 	}
-	method, err := auth.method(ctx, ep)
+	acc, err := auth.access(ctx, ep)
 	if err != nil {
 		return "", err
 	}
 	if ref.Commit != "" {
-		return cloneCommit(ctx, ep, method, ref, dir)
+		return cloneCommit(ctx, ep, acc, ref, dir)
 	}
 	repo, err := gogit.PlainCloneContext(ctx, dir, false, &gogit.CloneOptions{
 		URL:           ep.url,
-		Auth:          method,
+		Auth:          acc.method,
+		CABundle:      acc.caBundle,
 		ReferenceName: ref.referenceName(),
 		SingleBranch:  true,
 		Depth:         1,
@@ -128,7 +128,7 @@ func clone(ctx context.Context, ep Endpoint, auth Auth, ref Ref, dir string) (Re
 }
 
 // cloneCommit initialises dir, fetches the commit and checks it out.
-func cloneCommit(ctx context.Context, ep Endpoint, method transport.AuthMethod, ref Ref, dir string) (Revision, error) {
+func cloneCommit(ctx context.Context, ep Endpoint, acc remoteAccess, ref Ref, dir string) (Revision, error) {
 	repo, err := gogit.PlainInit(dir, false)
 	if err != nil {
 		return "", fmt.Errorf("initialising %s: %w", dir, err)
@@ -138,13 +138,16 @@ func cloneCommit(ctx context.Context, ep Endpoint, method transport.AuthMethod, 
 		return "", fmt.Errorf("adding remote: %w", err)
 	}
 	err = remote.FetchContext(ctx, &gogit.FetchOptions{
-		Auth:     method,
+		Auth:     acc.method,
+		CABundle: acc.caBundle,
 		Depth:    1,
 		Tags:     gogit.NoTags,
 		RefSpecs: []config.RefSpec{config.RefSpec(ref.Commit + ":refs/capstan/commit")},
 	})
 	if errors.Is(err, gogit.ErrExactSHA1NotSupported) {
-		err = remote.FetchContext(ctx, &gogit.FetchOptions{Auth: method, Tags: gogit.NoTags, RefSpecs: fallbackRefSpecs(ref)})
+		err = remote.FetchContext(ctx, &gogit.FetchOptions{
+			Auth: acc.method, CABundle: acc.caBundle, Tags: gogit.NoTags, RefSpecs: fallbackRefSpecs(ref),
+		})
 	}
 	if err != nil && !errors.Is(err, gogit.NoErrAlreadyUpToDate) {
 		return "", err

@@ -13,8 +13,8 @@ type testTransport struct {
 	auth func(srv *testenv.GitServer) Auth
 }
 
-// testTransports lists HTTP with basic and bearer auth, and SSH with both
-// address forms.
+// testTransports lists HTTP and HTTPS (trusting the server's CA) with basic
+// and bearer auth, and SSH with both address forms.
 func testTransports() []testTransport {
 	sshAuth := func(s *testenv.GitServer) Auth {
 		return Auth{Identity: s.ClientPrivateKeyPEM(), KnownHosts: s.KnownHosts()}
@@ -25,6 +25,12 @@ func testTransports() []testTransport {
 		}},
 		{"http-bearer", (*testenv.GitServer).HTTPURL, func(s *testenv.GitServer) Auth {
 			return Auth{BearerToken: s.Token()}
+		}},
+		{"https-basic", (*testenv.GitServer).HTTPSURL, func(s *testenv.GitServer) Auth {
+			return Auth{Username: s.Username(), Password: s.Password(), CABundle: s.CACertPEM()}
+		}},
+		{"https-bearer", (*testenv.GitServer).HTTPSURL, func(s *testenv.GitServer) Auth {
+			return Auth{BearerToken: s.Token(), CABundle: s.CACertPEM()}
 		}},
 		{"ssh-url", (*testenv.GitServer).SSHURL, sshAuth},
 		{"ssh-scp", (*testenv.GitServer).SCPURL, sshAuth},

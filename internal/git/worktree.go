@@ -26,7 +26,7 @@ type Worktree struct {
 	dir    string
 	ep     Endpoint
 	auth   Auth
-	method transport.AuthMethod
+	access remoteAccess
 	branch plumbing.ReferenceName
 	base   plumbing.Hash // remote tip when opened or last pushed; zero if none
 }
@@ -54,11 +54,11 @@ func openBranch(ctx context.Context, ep Endpoint, auth Auth, branch, dir string)
 	if err := (Ref{Branch: branch}).validate(); err != nil {
 		return nil, err
 	}
-	method, err := auth.method(ctx, ep)
+	acc, err := auth.access(ctx, ep)
 	if err != nil {
 		return nil, err
 	}
-	w := &Worktree{dir: dir, ep: ep, auth: auth, method: method, branch: plumbing.NewBranchReferenceName(branch)}
+	w := &Worktree{dir: dir, ep: ep, auth: auth, access: acc, branch: plumbing.NewBranchReferenceName(branch)}
 	tip, err := w.remoteTip(ctx)
 	if err != nil {
 		return nil, err
@@ -68,7 +68,7 @@ func openBranch(ctx context.Context, ep Endpoint, auth Auth, branch, dir string)
 		return w, err
 	}
 	w.repo, err = gogit.PlainCloneContext(ctx, dir, false, &gogit.CloneOptions{
-		URL: ep.url, Auth: method, ReferenceName: w.branch, SingleBranch: true, Depth: 1, Tags: gogit.NoTags,
+		URL: ep.url, Auth: acc.method, CABundle: acc.caBundle, ReferenceName: w.branch, SingleBranch: true, Depth: 1, Tags: gogit.NoTags,
 	})
 	if err != nil {
 		return nil, err
@@ -98,7 +98,7 @@ func initBranch(dir string, ep Endpoint, branch plumbing.ReferenceName) (*gogit.
 // remoteTip is the remote's commit for the branch, zero if the branch or
 // the whole repository is empty.
 func (w *Worktree) remoteTip(ctx context.Context) (plumbing.Hash, error) {
-	refs, err := listRefs(ctx, w.ep, w.method)
+	refs, err := listRefs(ctx, w.ep, w.access)
 	if errors.Is(err, transport.ErrEmptyRemoteRepository) {
 		return plumbing.ZeroHash, nil
 	}
@@ -225,7 +225,8 @@ func (w *Worktree) push(ctx context.Context) error {
 	}
 	opts := &gogit.PushOptions{
 		RemoteName: "origin",
-		Auth:       w.method,
+		Auth:       w.access.method,
+		CABundle:   w.access.caBundle,
 		RefSpecs:   []config.RefSpec{config.RefSpec(w.branch + ":" + w.branch)},
 	}
 	if !w.base.IsZero() {

@@ -14,7 +14,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/knownhosts"
@@ -22,9 +21,10 @@ import (
 
 // GitServer is a real git server on 127.0.0.1 for tests. It serves the bare
 // repositories under one temporary root over smart HTTP (git http-backend
-// behind HTTP basic or bearer auth) and over SSH (public-key auth only, with
-// git-upload-pack and git-receive-pack). Each server generates its own
-// credentials, host key and client key.
+// behind HTTP basic or bearer auth), over HTTPS (the same handler behind TLS,
+// on its own port, with a certificate from a private CA) and over SSH
+// (public-key auth only, with git-upload-pack and git-receive-pack). Each
+// server generates its own credentials, CA, host key and client key.
 type GitServer struct {
 	t         testing.TB
 	root      string
@@ -34,20 +34,23 @@ type GitServer struct {
 	token     string
 	hostKey   ssh.Signer
 	clientPEM []byte
+	tls       *gitServerTLS
 
 	mu         sync.Mutex
 	authorized map[string]bool
 	httpAddr   string
+	httpsAddr  string
 	sshAddr    string
 	run        *gitServerRun
 }
 
 // gitServerRun is one Start..Stop lifetime of a GitServer.
 type gitServerRun struct {
-	ctx     context.Context
-	cancel  context.CancelFunc
-	httpSrv *http.Server
-	sshLn   net.Listener
+	ctx      context.Context
+	cancel   context.CancelFunc
+	httpSrv  *http.Server
+	httpsSrv *http.Server
+	sshLn    net.Listener
 
 	mu     sync.Mutex
 	closed bool
@@ -71,6 +74,10 @@ func NewGitServer(t testing.TB) *GitServer {
 	if err != nil {
 		t.Fatalf("generating ssh client key: %v", err)
 	}
+	serverTLS, err := newGitServerTLS()
+	if err != nil {
+		t.Fatalf("generating tls certificates: %v", err)
+	}
 	s := &GitServer{
 		t:          t,
 		root:       t.TempDir(),
@@ -80,8 +87,10 @@ func NewGitServer(t testing.TB) *GitServer {
 		token:      gitServerRandom(16),
 		hostKey:    hostKey,
 		clientPEM:  clientPEM,
+		tls:        serverTLS,
 		authorized: map[string]bool{},
 		httpAddr:   "127.0.0.1:0",
+		httpsAddr:  "127.0.0.1:0",
 		sshAddr:    "127.0.0.1:0",
 	}
 	s.AuthorizeKey(clientKey.PublicKey())
@@ -131,35 +140,51 @@ func (s *GitServer) Start(t testing.TB) {
 	s.run = run
 }
 
-// listen opens both listeners and starts serving. The caller holds s.mu.
+// listen opens the HTTP, HTTPS and SSH listeners and starts serving. The
+// caller holds s.mu.
 func (s *GitServer) listen() (*gitServerRun, error) {
-	httpLn, err := net.Listen("tcp", s.httpAddr)
+	lns, err := gitServerListen(s.httpAddr, s.httpsAddr, s.sshAddr)
 	if err != nil {
-		return nil, fmt.Errorf("listening for http: %w", err)
+		return nil, err
 	}
-	sshLn, err := net.Listen("tcp", s.sshAddr)
-	if err != nil {
-		_ = httpLn.Close()
-		return nil, fmt.Errorf("listening for ssh: %w", err)
-	}
-	s.httpAddr, s.sshAddr = httpLn.Addr().String(), sshLn.Addr().String()
+	httpLn, httpsLn, sshLn := lns[0], lns[1], lns[2]
+	s.httpAddr, s.httpsAddr, s.sshAddr = httpLn.Addr().String(), httpsLn.Addr().String(), sshLn.Addr().String()
 	ctx, cancel := context.WithCancel(context.Background())
 	run := &gitServerRun{ctx: ctx, cancel: cancel, sshLn: sshLn, conns: map[net.Conn]struct{}{}}
-	run.httpSrv = &http.Server{
-		Handler:           s.httpHandler(run),
-		ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog:          s.logger("http: "),
-	}
-	run.wg.Add(2)
+	handler := s.httpHandler(run)
+	run.httpSrv = s.httpServer(run, handler, "http: ")
+	run.httpsSrv = s.httpServer(run, handler, "https: ")
+	run.httpsSrv.TLSConfig = s.tls.config()
+	run.wg.Add(3)
 	go func() {
 		defer run.wg.Done()
 		_ = run.httpSrv.Serve(httpLn)
+	}()
+	go func() {
+		defer run.wg.Done()
+		_ = run.httpsSrv.ServeTLS(httpsLn, "", "") // the certificate is in TLSConfig
 	}()
 	go s.serveSSH(run, sshLn)
 	return run, nil
 }
 
-// Stop stops both protocols, closes open connections, kills running git
+// gitServerListen listens on every address, or on none if one fails.
+func gitServerListen(addrs ...string) ([]net.Listener, error) {
+	lns := make([]net.Listener, 0, len(addrs))
+	for _, addr := range addrs {
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			for _, l := range lns {
+				_ = l.Close()
+			}
+			return nil, fmt.Errorf("listening on %s: %w", addr, err)
+		}
+		lns = append(lns, ln)
+	}
+	return lns, nil
+}
+
+// Stop stops every protocol, closes open connections, kills running git
 // processes and waits for them. The ports stay reserved for Start. Stop is
 // safe to call more than once.
 func (s *GitServer) Stop() {
@@ -178,6 +203,7 @@ func (s *GitServer) Stop() {
 
 	run.cancel()
 	_ = run.httpSrv.Close()
+	_ = run.httpsSrv.Close()
 	_ = run.sshLn.Close()
 	for c := range conns {
 		_ = c.Close()

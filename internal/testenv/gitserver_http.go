@@ -3,10 +3,33 @@ package testenv
 import (
 	"crypto/subtle"
 	"log"
+	"net"
 	"net/http"
 	"net/http/cgi"
 	"strings"
+	"time"
 )
+
+// httpServer serves handler for one run. Stop waits for its connections
+// too, not only for its requests, so that errors the server logs about a
+// connection (a refused TLS handshake) never reach a finished test's log.
+func (s *GitServer) httpServer(run *gitServerRun, handler http.Handler, logPrefix string) *http.Server {
+	return &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          s.logger(logPrefix),
+		ConnState: func(_ net.Conn, state http.ConnState) {
+			// StateNew runs in the Serve goroutine, which run.wg still
+			// counts, and every new connection ends closed or hijacked.
+			switch state {
+			case http.StateNew:
+				run.wg.Add(1)
+			case http.StateClosed, http.StateHijacked:
+				run.wg.Done()
+			}
+		},
+	}
+}
 
 // httpHandler serves git http-backend as CGI behind basic or bearer auth.
 func (s *GitServer) httpHandler(run *gitServerRun) http.Handler {

@@ -19,21 +19,25 @@ import (
 	"golang.org/x/crypto/ssh/knownhosts"
 )
 
-// testRemote is how a go-git client reaches one repository.
+// testRemote is how a go-git client reaches one repository; ca is the
+// extra CA bundle for https.
 type testRemote struct {
 	name string
 	url  string
 	auth transport.AuthMethod
+	ca   []byte
 }
 
 // testRemotes lists every way to reach repo on srv with valid credentials.
 func testRemotes(t *testing.T, srv *GitServer, repo string) []testRemote {
 	sshAuth := testSSHAuth(t, srv.ClientPrivateKeyPEM(), srv.KnownHosts())
 	return []testRemote{
-		{"http-basic", srv.HTTPURL(repo), &githttp.BasicAuth{Username: srv.Username(), Password: srv.Password()}},
-		{"http-bearer", srv.HTTPURL(repo), &githttp.TokenAuth{Token: srv.Token()}},
-		{"ssh-url", srv.SSHURL(repo), sshAuth},
-		{"ssh-scp", srv.SCPURL(repo), sshAuth},
+		{"http-basic", srv.HTTPURL(repo), &githttp.BasicAuth{Username: srv.Username(), Password: srv.Password()}, nil},
+		{"http-bearer", srv.HTTPURL(repo), &githttp.TokenAuth{Token: srv.Token()}, nil},
+		{"https-basic", srv.HTTPSURL(repo), &githttp.BasicAuth{Username: srv.Username(), Password: srv.Password()}, srv.CACertPEM()},
+		{"https-bearer", srv.HTTPSURL(repo), &githttp.TokenAuth{Token: srv.Token()}, srv.CACertPEM()},
+		{"ssh-url", srv.SSHURL(repo), sshAuth, nil},
+		{"ssh-scp", srv.SCPURL(repo), sshAuth, nil},
 	}
 }
 
@@ -83,7 +87,7 @@ func testPush(t *testing.T, r testRemote, files map[string]string) (string, erro
 		t.Fatal(err)
 	}
 	return hash.String(), repo.PushContext(t.Context(), &gogit.PushOptions{
-		Auth: r.auth, RefSpecs: []config.RefSpec{"refs/heads/main:refs/heads/main"},
+		Auth: r.auth, CABundle: r.ca, RefSpecs: []config.RefSpec{"refs/heads/main:refs/heads/main"},
 	})
 }
 
@@ -91,7 +95,7 @@ func testPush(t *testing.T, r testRemote, files map[string]string) (string, erro
 func testClone(t *testing.T, r testRemote, files ...string) (map[string]string, error) {
 	t.Helper()
 	dir := t.TempDir()
-	_, err := gogit.PlainCloneContext(t.Context(), dir, false, &gogit.CloneOptions{URL: r.url, Auth: r.auth})
+	_, err := gogit.PlainCloneContext(t.Context(), dir, false, &gogit.CloneOptions{URL: r.url, Auth: r.auth, CABundle: r.ca})
 	if err != nil {
 		return nil, err
 	}
@@ -108,7 +112,7 @@ func testClone(t *testing.T, r testRemote, files ...string) (map[string]string, 
 // testList lists the remote's refs, the cheapest round trip.
 func testList(t *testing.T, r testRemote) error {
 	remote := gogit.NewRemote(nil, &config.RemoteConfig{Name: "origin", URLs: []string{r.url}})
-	_, err := remote.ListContext(t.Context(), &gogit.ListOptions{Auth: r.auth})
+	_, err := remote.ListContext(t.Context(), &gogit.ListOptions{Auth: r.auth, CABundle: r.ca})
 	return err
 }
 
@@ -163,6 +167,9 @@ func TestGitServerRefusesBadCredentials(t *testing.T) {
 		{"http wrong user", testRemote{url: srv.HTTPURL("app"), auth: &githttp.BasicAuth{Username: "nobody", Password: srv.Password()}}, transport.ErrAuthenticationRequired, ""},
 		{"http no credentials", testRemote{url: srv.HTTPURL("app")}, transport.ErrAuthenticationRequired, ""},
 		{"http wrong token", testRemote{url: srv.HTTPURL("app"), auth: &githttp.TokenAuth{Token: "wrong"}}, transport.ErrAuthenticationRequired, ""},
+		{"https wrong password", testRemote{url: srv.HTTPSURL("app"), auth: &githttp.BasicAuth{Username: srv.Username(), Password: "wrong"}, ca: srv.CACertPEM()}, transport.ErrAuthenticationRequired, ""},
+		{"https wrong token", testRemote{url: srv.HTTPSURL("app"), auth: &githttp.TokenAuth{Token: "wrong"}, ca: srv.CACertPEM()}, transport.ErrAuthenticationRequired, ""},
+		{"https without the ca", testRemote{url: srv.HTTPSURL("app"), auth: &githttp.BasicAuth{Username: srv.Username(), Password: srv.Password()}}, nil, "certificate signed by unknown authority"},
 		{"ssh unauthorized key", testRemote{url: srv.SSHURL("app"), auth: testSSHAuth(t, otherKey, srv.KnownHosts())}, nil, "unable to authenticate"},
 		{"ssh wrong host key", testRemote{url: srv.SSHURL("app"), auth: testSSHAuth(t, srv.ClientPrivateKeyPEM(), []byte(wrongHosts+"\n"))}, nil, "key mismatch"},
 		{"ssh unknown host", testRemote{url: srv.SSHURL("app"), auth: testSSHAuth(t, srv.ClientPrivateKeyPEM(), nil)}, nil, "key is unknown"},
