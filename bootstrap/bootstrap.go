@@ -32,6 +32,9 @@ type Options struct {
 	Timeout time.Duration
 	// DryRun prints the plan and the files and changes nothing.
 	DryRun bool
+	// ControllerBinary is the static linux executable put into the
+	// controller image when Deps.Images is set (default: this executable).
+	ControllerBinary string
 }
 
 // ClusterEnsurer creates or connects to the target cluster.
@@ -46,6 +49,9 @@ type Deps struct {
 	Reporter Reporter
 	// Out receives the result (and the --dry-run plan).
 	Out io.Writer
+	// Images loads the controller image into the cluster's nodes when the
+	// cluster cannot pull it (k3d); nil skips the image step.
+	Images ImageImporter
 	// NewClient builds a client for a cluster; nil uses controller-runtime's.
 	NewClient func(c clusters.Cluster) (client.Client, error)
 }
@@ -87,14 +93,21 @@ func Run(ctx context.Context, opts Options, deps Deps) error {
 }
 
 func (r *run) plan() Plan {
-	return Plan{Steps: []Step{
-		{Name: "Preflight", Run: r.preflight},
-		{Name: "Cluster", Run: r.ensureCluster},
-		{Name: "Git", Run: r.commitAndPush},
-		{Name: "Credentials", Run: r.applyCredentials},
-		{Name: "Install", Run: r.install},
-		{Name: "Sync", Run: r.syncNow},
-	}}
+	steps := []Step{
+		{Name: "Preflight", Run: r.preflight, Hint: "check --url and the credentials (--username with CAPSTAN_GIT_PASSWORD or CAPSTAN_GIT_TOKEN, or --private-key-file with --ssh-known-hosts); they need push access"},
+		{Name: "Cluster", Run: r.ensureCluster, Hint: "check that the cluster runs and --kubeconfig/--context point at it, or create one with --k3d NAME or --kwok NAME"},
+		{Name: "Git", Run: r.commitAndPush, Hint: "check push access to the branch; nothing was installed, run the same command again"},
+	}
+	if r.deps.Images != nil {
+		steps = append(steps, Step{Name: "Image", Run: r.importImage, Hint: "pass --image with a registry image the cluster can pull"})
+	}
+	resume := "run the same command again: bootstrap resumes where it stopped"
+	steps = append(steps,
+		Step{Name: "Credentials", Run: r.applyCredentials, Hint: resume},
+		Step{Name: "Install", Run: r.install, Hint: "see `kubectl -n capstan-system get deploy,pods` and the controller's logs; " + resume},
+		Step{Name: "Sync", Run: r.syncNow, Hint: "see `kubectl -n capstan-system get syncs` and the controller's logs; " + resume},
+	)
+	return Plan{Steps: steps}
 }
 
 func (o Options) validate() error {

@@ -15,6 +15,8 @@ import (
 type Step struct {
 	Name string
 	Run  func(ctx context.Context) (string, error)
+	// Hint tells the user what to do when the step fails.
+	Hint string
 }
 
 // Plan is an ordered list of steps.
@@ -26,10 +28,14 @@ type Plan struct {
 type StepError struct {
 	Step string
 	Err  error
+	hint string
 }
 
 func (e *StepError) Error() string { return fmt.Sprintf("%s: %v", e.Step, e.Err) }
 func (e *StepError) Unwrap() error { return e.Err }
+
+// Hint says what to do next; the CLI prints it under the error.
+func (e *StepError) Hint() string { return e.hint }
 
 // Reporter shows the progress of a plan.
 type Reporter interface {
@@ -48,7 +54,7 @@ func (p Plan) Execute(ctx context.Context, r Reporter) error {
 		took := time.Since(start)
 		if err != nil {
 			r.Fail(s.Name, err, took)
-			return &StepError{Step: s.Name, Err: err}
+			return &StepError{Step: s.Name, Err: err, hint: s.Hint}
 		}
 		r.Done(s.Name, note, took)
 	}

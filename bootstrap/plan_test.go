@@ -20,12 +20,17 @@ func TestPlanStopsAtFirstFailure(t *testing.T) {
 		}}
 	}
 	boom := errors.New("push rejected")
-	plan := Plan{Steps: []Step{step("Preflight", nil), step("Git", boom), step("Install", nil)}}
+	git := step("Git", boom)
+	git.Hint = "check push access"
+	plan := Plan{Steps: []Step{step("Preflight", nil), git, step("Install", nil)}}
 	var out bytes.Buffer
 	err := plan.Execute(t.Context(), NewPrinter(&out, PrinterOptions{HideDurations: true}))
 	var se *StepError
 	if !errors.As(err, &se) || se.Step != "Git" || !errors.Is(err, boom) {
 		t.Fatalf("err = %v, want a StepError for Git wrapping %v", err, boom)
+	}
+	if se.Hint() != "check push access" {
+		t.Errorf("hint = %q, want the failed step's", se.Hint())
 	}
 	if len(ran) != 2 {
 		t.Errorf("ran %v, want the plan to stop after Git", ran)

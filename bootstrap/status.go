@@ -77,10 +77,11 @@ func (p *Printer) Done(step, note string, took time.Duration) {
 	p.line(p.paint("✓", "32"), step, note, took)
 }
 
-// Fail prints a ✗ line for step with the error.
-func (p *Printer) Fail(step string, err error, took time.Duration) {
+// Fail prints a ✗ line for step; the error itself is printed once, by the
+// caller, with what to do next.
+func (p *Printer) Fail(step string, _ error, took time.Duration) {
 	p.stopSpinner()
-	p.line(p.paint("✗", "31"), step, err.Error(), took)
+	p.line(p.paint("✗", "31"), step, "", took)
 }
 
 func (p *Printer) line(mark, step, note string, took time.Duration) {

@@ -264,3 +264,22 @@ func TestInterruptedBootstrapConverges(t *testing.T) {
 	}
 	t.Logf("converged after the interruption:\n%s", r.stderr)
 }
+
+func TestBootstrapK3dWithoutDockerSaysWhatToDo(t *testing.T) {
+	t.Parallel()
+	f := newFleet(t)
+	kc := filepath.Join(t.TempDir(), "kubeconfig")
+	env := append(f.env(), "DOCKER_HOST=unix:///nonexistent/docker.sock")
+	r := capstan(t, env, "bootstrap", "--k3d", "dwk", "--kubeconfig", kc, "--url", f.srv.HTTPURL("fleet"), "--username", f.srv.Username())
+	if r.code != 1 {
+		t.Fatalf("exit %d, want 1\n%s", r.code, r.stderr)
+	}
+	for _, want := range []string{"✗ Cluster", "unix:///nonexistent/docker.sock", "--kubeconfig"} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
+		}
+	}
+	if n := strings.Count(r.stderr, "error: "); n != 1 {
+		t.Errorf("stderr has %d error lines, want 1:\n%s", n, r.stderr)
+	}
+}

@@ -11,6 +11,8 @@ import (
 	"golang.org/x/term"
 
 	"github.com/capstan-gitops/capstan/bootstrap"
+	"github.com/capstan-gitops/capstan/clusters"
+	"github.com/capstan-gitops/capstan/clusters/k3d"
 	"github.com/capstan-gitops/capstan/clusters/kubeconfig"
 	"github.com/capstan-gitops/capstan/clusters/kwok"
 	"github.com/capstan-gitops/capstan/internal/git"
@@ -21,21 +23,21 @@ func newBootstrapCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "bootstrap",
 		Usage:     "create or connect to a cluster, install Capstan, and commit it to git",
-		UsageText: "capstan bootstrap --url URL [--path clusters/NAME] [--kwok NAME | --kubeconfig FILE [--context CTX]] [credentials]",
+		UsageText: "capstan bootstrap --url URL [--path clusters/NAME] [--k3d NAME | --kwok NAME | --kubeconfig FILE [--context CTX]] [credentials]",
 		Flags:     bootstrapFlags(),
 		Action: func(c *cli.Context) error {
 			opts, err := bootstrapOptions(c)
 			if err != nil {
 				return err
 			}
-			provider, err := clusterProvider(c)
+			provider, images, err := clusterProvider(c)
 			if err != nil {
 				return err
 			}
 			stderr := c.App.ErrWriter
 			tty := isTerminal(stderr)
 			printer := bootstrap.NewPrinter(stderr, bootstrap.PrinterOptions{TTY: tty, Color: tty && os.Getenv("NO_COLOR") == ""})
-			return bootstrap.Run(c.Context, opts, bootstrap.Deps{Cluster: provider, Reporter: printer, Out: c.App.Writer})
+			return bootstrap.Run(c.Context, opts, bootstrap.Deps{Cluster: provider, Images: images, Reporter: printer, Out: c.App.Writer})
 		},
 	}
 }
@@ -45,6 +47,10 @@ func bootstrapFlags() []cli.Flag {
 		&cli.StringFlag{Name: "url", Usage: "cluster-config repository (https://, ssh:// or git@host:path)", Required: true},
 		&cli.StringFlag{Name: "branch", Value: "main", Usage: "branch to commit to and sync from"},
 		&cli.StringFlag{Name: "path", Usage: "directory of this cluster in the repository (default clusters/<cluster name>)"},
+		&cli.StringFlag{Name: "k3d", Usage: "create or reuse a k3d cluster with this name (needs Docker)"},
+		&cli.IntFlag{Name: "agents", Usage: "k3d agent nodes besides the server"},
+		&cli.StringFlag{Name: "k3s-image", Usage: "k3s node image for --k3d (default " + k3d.DefaultImage + ")"},
+		&cli.StringFlag{Name: "k3d-config", Usage: "k3d.io/v1alpha5 Simple config file for --k3d"},
 		&cli.StringFlag{Name: "kwok", Usage: "create or reuse a simulated kwok cluster with this name"},
 		&cli.StringFlag{Name: "kubeconfig", Usage: "use the existing cluster of this kubeconfig (default $KUBECONFIG, ~/.kube/config)"},
 		&cli.StringFlag{Name: "context", Usage: "kubeconfig context of the existing cluster"},
@@ -116,8 +122,10 @@ func gitAuth(c *cli.Context) (git.Auth, error) {
 
 // clusterName names the cluster for the default --path.
 func clusterName(c *cli.Context) string {
-	if n := c.String("kwok"); n != "" {
-		return n
+	for _, flag := range []string{"k3d", "kwok"} {
+		if n := c.String(flag); n != "" {
+			return n
+		}
 	}
 	if ctx := c.String("context"); ctx != "" {
 		return strings.TrimPrefix(strings.TrimPrefix(ctx, "k3d-"), "kwok-")
@@ -125,11 +133,25 @@ func clusterName(c *cli.Context) string {
 	return "default"
 }
 
-func clusterProvider(c *cli.Context) (bootstrap.ClusterEnsurer, error) {
-	if name := c.String("kwok"); name != "" {
-		return kwok.New(kwok.Options{Name: name, Kubeconfig: c.String("kubeconfig")})
+// clusterProvider picks the cluster provider from the flags, and the image
+// importer for clusters that cannot pull the controller image (k3d).
+func clusterProvider(c *cli.Context) (bootstrap.ClusterEnsurer, bootstrap.ImageImporter, error) {
+	if c.String("k3d") != "" && c.String("kwok") != "" {
+		return nil, nil, errors.New("--k3d and --kwok are exclusive: choose one cluster")
 	}
-	return kubeconfig.New(kubeconfig.Options{Kubeconfig: c.String("kubeconfig"), Context: c.String("context")}), nil
+	if name := c.String("k3d"); name != "" {
+		kc := c.String("kubeconfig")
+		if kc == "" {
+			kc = clusters.DefaultKubeconfig() // merge k3d-<name> the way k3d does
+		}
+		p := k3d.New(k3d.Options{Name: name, Image: c.String("k3s-image"), Agents: c.Int("agents"), ConfigFile: c.String("k3d-config"), Kubeconfig: kc})
+		return p, p, nil
+	}
+	if name := c.String("kwok"); name != "" {
+		p, err := kwok.New(kwok.Options{Name: name, Kubeconfig: c.String("kubeconfig")})
+		return p, nil, err
+	}
+	return kubeconfig.New(kubeconfig.Options{Kubeconfig: c.String("kubeconfig"), Context: c.String("context")}), nil, nil
 }
 
 func isTerminal(w any) bool {
