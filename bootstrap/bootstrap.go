@@ -32,6 +32,9 @@ type Options struct {
 	Timeout time.Duration
 	// DryRun prints the plan and the files and changes nothing.
 	DryRun bool
+	// AcceptHostKey trusts the SSH host key the server shows when neither
+	// KnownHosts nor the cluster holds one.
+	AcceptHostKey bool
 	// ControllerBinary is the static linux executable put into the
 	// controller image when Deps.Images is set (default: this executable).
 	ControllerBinary string
@@ -69,6 +72,8 @@ type run struct {
 	revision string
 	cluster  clusters.Cluster
 	client   client.Client
+	// generatedKey is the public half of a deploy key made by this run.
+	generatedKey string
 }
 
 // Run bootstraps: preflight, cluster, git, credentials, install, sync.
@@ -94,8 +99,8 @@ func Run(ctx context.Context, opts Options, deps Deps) error {
 
 func (r *run) plan() Plan {
 	steps := []Step{
-		{Name: "Preflight", Run: r.preflight, Hint: "check --url and the credentials (--username with CAPSTAN_GIT_PASSWORD or CAPSTAN_GIT_TOKEN, or --private-key-file with --ssh-known-hosts); they need push access"},
 		{Name: "Cluster", Run: r.ensureCluster, Hint: "check that the cluster runs and --kubeconfig/--context point at it, or create one with --k3d NAME or --kwok NAME"},
+		{Name: "Preflight", Run: r.preflight, Hint: "check --url and the credentials (--username with CAPSTAN_GIT_PASSWORD or CAPSTAN_GIT_TOKEN, or --private-key-file with --ssh-known-hosts); they need push access"},
 		{Name: "Git", Run: r.commitAndPush, Hint: "check push access to the branch; nothing was installed, run the same command again"},
 	}
 	if r.deps.Images != nil {

@@ -17,15 +17,19 @@ import (
 // (non-fast-forward) push.
 const pushAttempts = 3
 
-// preflight checks the repository: reachable with the credentials, and
-// pushable. An empty repository or a missing branch is fine.
+// preflight completes SSH credentials and checks the repository: reachable
+// with the credentials, and pushable. An empty repository or a missing
+// branch is fine.
 func (r *run) preflight(ctx context.Context) (string, error) {
-	_, err := git.Resolve(ctx, r.ep, r.opts.Auth, git.Ref{Branch: r.opts.Branch})
-	if err != nil && !errors.Is(err, git.ErrRefNotFound) {
+	if err := r.resolveSSHAuth(ctx); err != nil {
 		return "", err
 	}
+	_, err := git.Resolve(ctx, r.ep, r.opts.Auth, git.Ref{Branch: r.opts.Branch})
+	if err != nil && !errors.Is(err, git.ErrRefNotFound) {
+		return "", r.explainAuth(err)
+	}
 	if err := git.CheckPush(ctx, r.ep, r.opts.Auth); err != nil {
-		return "", err
+		return "", r.explainAuth(err)
 	}
 	return "repository reachable and pushable", nil
 }

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/crypto/ssh"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
@@ -281,5 +282,44 @@ func TestBootstrapK3dWithoutDockerSaysWhatToDo(t *testing.T) {
 	}
 	if n := strings.Count(r.stderr, "error: "); n != 1 {
 		t.Errorf("stderr has %d error lines, want 1:\n%s", n, r.stderr)
+	}
+}
+
+func TestBootstrapSSHGeneratesDeployKeyAndAsksForHostKey(t *testing.T) {
+	t.Parallel()
+	f := newFleet(t)
+	tg := newTarget(t)
+	args := []string{"bootstrap", "--url", f.srv.SSHURL("fleet"), "--path", "clusters/e2e", "--kubeconfig", tg.cluster.Kubeconfig, "--timeout", "2m"}
+
+	r := capstan(t, nil, args...)
+	fp := ssh.FingerprintSHA256(f.srv.HostPublicKey())
+	if r.code != 1 || !strings.Contains(r.stderr, fp) || !strings.Contains(r.stderr, "--accept-host-key") {
+		t.Fatalf("an unknown host key was not refused with its fingerprint %s (exit %d):\n%s", fp, r.code, r.stderr)
+	}
+
+	r = capstan(t, nil, append(args, "--accept-host-key")...)
+	if r.code != 1 || !strings.Contains(r.stderr, "not authorized yet") {
+		t.Fatalf("the new deploy key was not explained (exit %d):\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	var deployKey string
+	for _, line := range strings.Split(r.stdout, "\n") {
+		if strings.HasPrefix(line, "ssh-ed25519 ") {
+			deployKey = line
+		}
+	}
+	key, _, _, _, err := ssh.ParseAuthorizedKey([]byte(deployKey))
+	if err != nil {
+		t.Fatalf("no deploy key printed in %q: %v", r.stdout, err)
+	}
+	f.srv.AuthorizeKey(key)
+
+	// The key and the host key were stored in the cluster: no flags needed now.
+	r = capstan(t, nil, args...)
+	mustSucceed(t, "bootstrap with the authorized deploy key", r)
+	if got := tg.rootSync(t).Status.LastAppliedRevision; got != "main@sha1:"+f.head(t) {
+		t.Errorf("root Sync at %s over ssh, want the pushed head %s", got, f.head(t))
+	}
+	if strings.Contains(r.stdout+r.stderr, "PRIVATE KEY") {
+		t.Error("bootstrap printed the private key")
 	}
 }

@@ -55,8 +55,9 @@ func bootstrapFlags() []cli.Flag {
 		&cli.StringFlag{Name: "kubeconfig", Usage: "use the existing cluster of this kubeconfig (default $KUBECONFIG, ~/.kube/config)"},
 		&cli.StringFlag{Name: "context", Usage: "kubeconfig context of the existing cluster"},
 		&cli.DurationFlag{Name: "interval", Usage: "how often the root Sync reconciles (default 1m, or what the repository stores)"},
-		&cli.StringFlag{Name: "private-key-file", Usage: "SSH private key for the repository"},
+		&cli.StringFlag{Name: "private-key-file", Usage: "SSH private key for the repository (default: the stored one, or a new deploy key that is printed)"},
 		&cli.StringFlag{Name: "ssh-known-hosts", Usage: "known_hosts file with the SSH host key of the repository"},
+		&cli.BoolFlag{Name: "accept-host-key", Usage: "trust the SSH host key the server shows (when no known_hosts is given or stored)"},
 		&cli.StringFlag{Name: "username", Usage: "HTTPS user name", Value: "git"},
 		&cli.StringFlag{Name: "password", Usage: "HTTPS password (prefer CAPSTAN_GIT_PASSWORD)", EnvVars: []string{"CAPSTAN_GIT_PASSWORD"}},
 		&cli.StringFlag{Name: "token", Usage: "HTTPS token (prefer CAPSTAN_GIT_TOKEN)", EnvVars: []string{"CAPSTAN_GIT_TOKEN"}},
@@ -82,12 +83,13 @@ func bootstrapOptions(c *cli.Context) (bootstrap.Options, error) {
 	}
 	return bootstrap.Options{
 		URL: c.String("url"), Branch: c.String("branch"), Path: path, Insecure: c.Bool("insecure"),
-		Auth:       auth,
-		Author:     git.Signature{Name: c.String("author-name"), Email: c.String("author-email")},
-		Flags:      bootstrap.Flags{Version: c.String("version"), Image: c.String("image"), LogLevel: c.String("log-level"), Interval: c.Duration("interval")},
-		CLIVersion: labelSafe(version.Get().Version),
-		Timeout:    c.Duration("timeout"),
-		DryRun:     c.Bool("dry-run"),
+		Auth:          auth,
+		Author:        git.Signature{Name: c.String("author-name"), Email: c.String("author-email")},
+		Flags:         bootstrap.Flags{Version: c.String("version"), Image: c.String("image"), LogLevel: c.String("log-level"), Interval: c.Duration("interval")},
+		CLIVersion:    labelSafe(version.Get().Version),
+		Timeout:       c.Duration("timeout"),
+		AcceptHostKey: c.Bool("accept-host-key"),
+		DryRun:        c.Bool("dry-run"),
 	}, nil
 }
 
@@ -107,9 +109,6 @@ func gitAuth(c *cli.Context) (git.Auth, error) {
 			return a, fmt.Errorf("reading --ssh-known-hosts: %w", err)
 		}
 		a.KnownHosts = kh
-	}
-	if len(a.Identity) > 0 && len(a.KnownHosts) == 0 {
-		return a, errors.New("--private-key-file needs --ssh-known-hosts: capstan always verifies the SSH host key")
 	}
 	if c.String("password") != "" {
 		a.Username, a.Password = c.String("username"), c.String("password")
