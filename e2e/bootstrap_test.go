@@ -19,7 +19,6 @@ import (
 
 	"github.com/capstan-gitops/capstan/bootstrap"
 	capstanv1 "github.com/capstan-gitops/capstan/components/api/v1"
-	"github.com/capstan-gitops/capstan/components/controller"
 	"github.com/capstan-gitops/capstan/components/manifests"
 	"github.com/capstan-gitops/capstan/internal/golden"
 	"github.com/capstan-gitops/capstan/internal/testenv"
@@ -65,15 +64,7 @@ type target struct {
 func newTarget(t *testing.T) *target {
 	t.Helper()
 	cluster := testenv.StartCluster(t, testenv.ClusterOptions{})
-	scheme, err := controller.NewScheme()
-	if err != nil {
-		t.Fatal(err)
-	}
-	admin, err := client.New(cluster.Config, client.Options{Scheme: scheme})
-	if err != nil {
-		t.Fatal(err)
-	}
-	tg := &target{cluster: cluster, admin: admin}
+	tg := &target{cluster: cluster, admin: adminClient(t, cluster)}
 	go tg.runControllerWhenInstalled(t)
 	return tg
 }

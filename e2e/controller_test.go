@@ -34,14 +34,7 @@ type controllerEnv struct {
 func newControllerEnv(t *testing.T) *controllerEnv {
 	t.Helper()
 	cluster := testenv.StartCluster(t, testenv.ClusterOptions{})
-	scheme, err := controller.NewScheme()
-	if err != nil {
-		t.Fatal(err)
-	}
-	admin, err := client.New(cluster.Config, client.Options{Scheme: scheme})
-	if err != nil {
-		t.Fatal(err)
-	}
+	admin := adminClient(t, cluster)
 	if err := testenv.InstallComponents(t.Context(), admin); err != nil {
 		t.Fatalf("installing components: %v", err)
 	}
@@ -74,6 +67,20 @@ func (e *controllerEnv) startController(t *testing.T) *exec.Cmd {
 		}
 	})
 	return cmd
+}
+
+// adminClient returns a client for cluster that knows Capstan's types.
+func adminClient(t *testing.T, cluster *testenv.Cluster) client.Client {
+	t.Helper()
+	scheme, err := controller.NewScheme()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := client.New(cluster.Config, client.Options{Scheme: scheme})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
 
 func tail(s string, n int) string {

@@ -36,15 +36,20 @@ func BinDir() string {
 	if d := os.Getenv("CAPSTAN_KUBE_BIN"); d != "" {
 		return d
 	}
-	cache := os.Getenv("CAPSTAN_CACHE")
-	if cache == "" {
-		base, err := os.UserCacheDir()
-		if err != nil {
-			base = os.TempDir()
-		}
-		cache = filepath.Join(base, "capstan")
+	return filepath.Join(cacheDir(), "kube", KubeVersion, "bin")
+}
+
+// cacheDir is Capstan's cache: $CAPSTAN_CACHE, or capstan under the user's
+// cache directory (the same place hack/kube-bins.sh fills).
+func cacheDir() string {
+	if cache := os.Getenv("CAPSTAN_CACHE"); cache != "" {
+		return cache
 	}
-	return filepath.Join(cache, "kube", KubeVersion, "bin")
+	base, err := os.UserCacheDir()
+	if err != nil {
+		base = os.TempDir()
+	}
+	return filepath.Join(base, "capstan")
 }
 
 // CheckBinaries reports which binaries are missing from dir, with how to build them.

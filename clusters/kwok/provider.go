@@ -47,15 +47,7 @@ type Options struct {
 // StateDir is where user-facing kwok clusters live: $CAPSTAN_CACHE/kwok, or
 // capstan/kwok under the user's cache directory.
 func StateDir() string {
-	cache := os.Getenv("CAPSTAN_CACHE")
-	if cache == "" {
-		base, err := os.UserCacheDir()
-		if err != nil {
-			base = os.TempDir()
-		}
-		cache = filepath.Join(base, "capstan")
-	}
-	return filepath.Join(cache, "kwok")
+	return filepath.Join(cacheDir(), "kwok")
 }
 
 // Provider is the clusters.Provider for a simulated kwok cluster.
