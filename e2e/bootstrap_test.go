@@ -160,6 +160,18 @@ func TestBootstrapRerunRecoverAndUpgrade(t *testing.T) {
 	}
 	t.Logf("second bootstrap:\n%s", r.stderr)
 
+	// A user's patch in kustomization.yaml survives a later bootstrap.
+	patched := f.srv.Commit(t, "fleet", "main", map[string]string{"clusters/e2e/capstan-system/kustomization.yaml": "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n- components.yaml\n- sync.yaml\n- settings.yaml\ncommonAnnotations:\n  team: platform\n"}, "annotate capstan")
+	r = capstan(t, f.env(), f.bootstrapArgs(first.cluster.Kubeconfig)...)
+	mustSucceed(t, "bootstrap after a user's patch", r)
+	if f.head(t) != patched {
+		t.Error("bootstrap rewrote the user's kustomization.yaml")
+	}
+	if cm := first.configMap(t, manifests.Namespace, bootstrap.SettingsName); cm == nil || cm.Annotations["team"] != "platform" {
+		t.Errorf("the user's patch was not applied: %+v", cm)
+	}
+	pushed = patched
+
 	// Disaster recovery: a new, empty cluster and only the URL, path and credentials.
 	second := newTarget(t)
 	start = time.Now()
