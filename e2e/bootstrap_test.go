@@ -27,7 +27,8 @@ import (
 // fleet is a cluster-config repository on a test git server, holding one
 // example app under clusters/e2e/apps.
 type fleet struct {
-	srv *testenv.GitServer
+	srv  *testenv.GitServer
+	repo string
 }
 
 func newFleet(t *testing.T) *fleet {
@@ -38,10 +39,10 @@ func newFleet(t *testing.T) *fleet {
 		"clusters/e2e/apps/namespace.yaml": "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: web\n",
 		"clusters/e2e/apps/config.yaml":    "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web-config\n  namespace: web\ndata:\n  greeting: hello\n",
 	}, "an app")
-	return &fleet{srv: srv}
+	return &fleet{srv: srv, repo: "fleet"}
 }
 
-func (f *fleet) head(t *testing.T) string { return f.srv.BranchHead(t, "fleet", "main") }
+func (f *fleet) head(t *testing.T) string { return f.srv.BranchHead(t, f.repo, "main") }
 
 // bootstrapArgs are the flags a user gives for this repository over HTTP.
 func (f *fleet) bootstrapArgs(kubeconfig string, extra ...string) []string {

@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/go-logr/logr"
 	"os"
 	"os/exec"
 	"path/filepath"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 	"testing"
 	"time"
 )
@@ -20,6 +22,8 @@ func TestMain(m *testing.M) {
 }
 
 func runMain(m *testing.M) int {
+	// controller-runtime's clients in these tests log nothing worth reading.
+	ctrllog.SetLogger(logr.Discard())
 	dir, err := os.MkdirTemp("", "capstan-e2e-bin-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "creating bin dir:", err)
