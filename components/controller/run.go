@@ -25,7 +25,6 @@ type run struct {
 	revision string
 	objects  []*unstructured.Unstructured
 	applied  apply.Result
-	pruned   []apply.Ref
 	// inventory is what the Sync will record as applied and not yet pruned.
 	inventory []apply.Ref
 }
@@ -109,7 +108,6 @@ func (run *run) applyAndPrune(ctx context.Context, old []apply.Ref) outcome {
 		return o
 	}
 	pr, err := mgr.Prune(ctx, apply.Stale(old, desired), pruneOptions())
-	run.pruned = pr.Deleted
 	run.inventory = union(desired, pr.Pending)
 	o.pruned = len(pr.Deleted)
 	if err != nil {
