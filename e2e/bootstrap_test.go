@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	gogit "github.com/go-git/go-git/v5"
+	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
 	"golang.org/x/crypto/ssh"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -325,5 +327,23 @@ func TestBootstrapSSHGeneratesDeployKeyAndAsksForHostKey(t *testing.T) {
 	}
 	if strings.Contains(r.stdout+r.stderr, "PRIVATE KEY") {
 		t.Error("bootstrap printed the private key")
+	}
+}
+
+func TestBootstrapFromALocalClone(t *testing.T) {
+	t.Parallel()
+	f := newFleet(t)
+	tg := newTarget(t)
+	clone := t.TempDir()
+	_, err := gogit.PlainClone(clone, false, &gogit.CloneOptions{URL: f.srv.HTTPURL("fleet"),
+		Auth: &githttp.BasicAuth{Username: f.srv.Username(), Password: f.srv.Password()}})
+	if err != nil {
+		t.Fatalf("cloning the fleet: %v", err)
+	}
+	args := f.bootstrapArgs(tg.cluster.Kubeconfig)
+	args[2] = clone // --url <local clone>
+	mustSucceed(t, "bootstrap from a local clone", capstan(t, f.env(), args...))
+	if got := tg.rootSync(t).Spec.URL; got != f.srv.HTTPURL("fleet") {
+		t.Errorf("the root Sync follows %q, want the clone's origin %q", got, f.srv.HTTPURL("fleet"))
 	}
 }

@@ -44,7 +44,7 @@ func newBootstrapCommand() *cli.Command {
 
 func bootstrapFlags() []cli.Flag {
 	return []cli.Flag{
-		&cli.StringFlag{Name: "url", Usage: "cluster-config repository (https://, ssh:// or git@host:path)", Required: true},
+		&cli.StringFlag{Name: "url", Usage: "cluster-config repository (https://, ssh:// or git@host:path), or a local clone of it (its origin is used)", Required: true},
 		&cli.StringFlag{Name: "branch", Value: "main", Usage: "branch to commit to and sync from"},
 		&cli.StringFlag{Name: "path", Usage: "directory of this cluster in the repository (default clusters/<cluster name>)"},
 		&cli.StringFlag{Name: "k3d", Usage: "create or reuse a k3d cluster with this name (needs Docker)"},
@@ -81,8 +81,12 @@ func bootstrapOptions(c *cli.Context) (bootstrap.Options, error) {
 	if path == "" {
 		path = "clusters/" + clusterName(c)
 	}
+	url, err := repositoryURL(c.String("url"))
+	if err != nil {
+		return bootstrap.Options{}, err
+	}
 	return bootstrap.Options{
-		URL: c.String("url"), Branch: c.String("branch"), Path: path, Insecure: c.Bool("insecure"),
+		URL: url, Branch: c.String("branch"), Path: path, Insecure: c.Bool("insecure"),
 		Auth:          auth,
 		Author:        git.Signature{Name: c.String("author-name"), Email: c.String("author-email")},
 		Flags:         bootstrap.Flags{Version: c.String("version"), Image: c.String("image"), LogLevel: c.String("log-level"), Interval: c.Duration("interval")},
@@ -91,6 +95,15 @@ func bootstrapOptions(c *cli.Context) (bootstrap.Options, error) {
 		AcceptHostKey: c.Bool("accept-host-key"),
 		DryRun:        c.Bool("dry-run"),
 	}, nil
+}
+
+// repositoryURL turns a local clone into its origin URL, which the cluster
+// can reach; anything else is taken as a URL.
+func repositoryURL(arg string) (string, error) {
+	if fi, err := os.Stat(arg); err == nil && fi.IsDir() {
+		return git.OriginURL(arg)
+	}
+	return arg, nil
 }
 
 // gitAuth reads the credentials the flags point at.
