@@ -98,7 +98,7 @@ func (run *run) applyAndPrune(ctx context.Context, old []apply.Ref) outcome {
 	}
 	run.inventory = union(old, desired)
 	if run.sync.WaitEnabled() {
-		if err := mgr.Wait(ctx, desired, remaining(ctx)); err != nil {
+		if err := mgr.Wait(ctx, withoutSelf(desired, run.sync), remaining(ctx)); err != nil {
 			o.err, o.reason = err, capstanv1.HealthCheckFailedReason
 			return o
 		}
@@ -114,6 +114,20 @@ func (run *run) applyAndPrune(ctx context.Context, old []apply.Ref) outcome {
 		o.err, o.reason = err, capstanv1.PruneFailedReason
 	}
 	return o
+}
+
+// withoutSelf leaves the Sync out of the objects whose health it waits for:
+// a Sync that applies its own manifest (the root Sync) only becomes current
+// when this very reconcile ends, so waiting for it could never succeed.
+func withoutSelf(refs []apply.Ref, s *capstanv1.Sync) []apply.Ref {
+	out := make([]apply.Ref, 0, len(refs))
+	for _, r := range refs {
+		if r.Group == capstanv1.Group && r.Kind == capstanv1.SyncKind && r.Namespace == s.Namespace && r.Name == s.Name {
+			continue
+		}
+		out = append(out, r)
+	}
+	return out
 }
 
 func (run *run) counts() outcome {

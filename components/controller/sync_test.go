@@ -201,3 +201,29 @@ func TestKustomizeOverlay(t *testing.T) {
 		t.Errorf("value = %q, want prod", v)
 	}
 }
+
+func TestSyncThatAppliesItselfChangesItsOwnSpec(t *testing.T) {
+	t.Parallel()
+	ns := env.cluster.Namespace(t)
+	r := newRepo(t)
+	self := func(interval string) string {
+		return "apiVersion: capstan.dev/v1\nkind: Sync\nmetadata:\n  name: root\n  namespace: " + ns +
+			"\nspec:\n  url: " + r.srv.HTTPURL(r.name) + "\n  interval: " + interval + "\n  secretRef:\n    name: git-http\n"
+	}
+	rev1 := r.commit(t, map[string]string{"sync.yaml": self("1h"), "a.yaml": configMap(ns, "a", "1")})
+	r.newSync(t, ns, "root", nil)
+	waitReady(t, ns, "root", rev1)
+
+	// A commit that changes the Sync's own spec: its new generation must not
+	// make it wait for its own health until the timeout.
+	rev2 := r.commit(t, map[string]string{"sync.yaml": self("30m")})
+	requestSync(t, ns, "root")
+	start := time.Now()
+	s := waitSync(t, ns, "root", 30*time.Second, func(s *capstanv1.Sync) bool {
+		return s.Status.LastAppliedRevision == rev2 && isReady(s)
+	})
+	if s.Spec.Interval.Duration != 30*time.Minute {
+		t.Errorf("interval = %s, want the committed 30m", s.Spec.Interval.Duration)
+	}
+	t.Logf("self-update Ready after %s", time.Since(start).Round(time.Millisecond))
+}
