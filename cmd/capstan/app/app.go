@@ -87,6 +87,13 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			newControllerCommand(),
 			newInstallCommand(),
 			newBootstrapCommand(),
+			newStatusCommand(),
+			newReconcileCommand(),
+			newSuspendCommand(),
+			newResumeCommand(),
+			newDiffCommand(),
+			newCheckCommand(),
+			newUninstallCommand(),
 		},
 	}
 }

@@ -1,0 +1,82 @@
+// Package check answers two questions about a cluster, one line per check:
+// is it ready for `capstan bootstrap` (Pre: Kubernetes version, permissions,
+// local prerequisites), and is Capstan healthy in it (Installed: the CRD is
+// established at the version this CLI expects, the controller is available,
+// every Sync is Ready).
+package check
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/capstan-gitops/capstan/internal/kubeclient"
+	"github.com/capstan-gitops/capstan/internal/output"
+)
+
+// Result is the outcome of one check.
+type Result struct {
+	Name    string `json:"name"`
+	OK      bool   `json:"ok"`
+	Message string `json:"message"`
+}
+
+// Report is the outcome of a set of checks.
+type Report struct {
+	Checks []Result `json:"checks"`
+	// OK is true when every check passed.
+	OK bool `json:"ok"`
+}
+
+func (r *Report) add(name string, ok bool, format string, args ...any) {
+	r.Checks = append(r.Checks, Result{Name: name, OK: ok, Message: fmt.Sprintf(format, args...)})
+}
+
+func (r *Report) finish() Report {
+	r.OK = true
+	for _, c := range r.Checks {
+		r.OK = r.OK && c.OK
+	}
+	return *r
+}
+
+// Failed returns how many checks failed.
+func (r Report) Failed() int {
+	n := 0
+	for _, c := range r.Checks {
+		if !c.OK {
+			n++
+		}
+	}
+	return n
+}
+
+// Print writes one line per check (✓ or ✗, name, message), or the report
+// as JSON or YAML.
+func Print(w io.Writer, format string, r Report) error {
+	if !output.IsText(format) {
+		return output.Write(w, format, r)
+	}
+	for _, c := range r.Checks {
+		mark := "✓"
+		if !c.OK {
+			mark = "✗"
+		}
+		if _, err := fmt.Fprintf(w, "%s %s: %s\n", mark, c.Name, c.Message); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Err returns nil when every check passed, and otherwise an error that
+// counts the failures and says where to look.
+func (r Report) Err(pre bool) error {
+	if r.OK {
+		return nil
+	}
+	next := "see `capstan status -A`, and the controller's logs: kubectl -n capstan-system logs deploy/capstan-controller"
+	if pre {
+		next = "fix what failed, then run capstan check --pre again"
+	}
+	return &kubeclient.Error{Err: fmt.Errorf("%d of %d checks failed", r.Failed(), len(r.Checks)), Next: next}
+}

@@ -1,0 +1,74 @@
+package diff
+
+import (
+	"context"
+	"fmt"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	capstanv1 "github.com/capstan-gitops/capstan/components/api/v1"
+	"github.com/capstan-gitops/capstan/components/manifests"
+	"github.com/capstan-gitops/capstan/internal/apply"
+)
+
+// prunable returns the objects of the Sync's inventory that left desired
+// and that the controller's prune would delete: still there, still labelled
+// as the Sync's, not opted out and not part of Capstan's installation.
+func prunable(ctx context.Context, c client.Client, s *capstanv1.Sync, desired []apply.Ref) ([]apply.Ref, error) {
+	var inv []apply.Ref
+	if s.Status.Inventory != nil {
+		for _, e := range s.Status.Inventory.Entries {
+			inv = append(inv, apply.Ref{Group: e.Group, Version: e.Version, Kind: e.Kind, Namespace: e.Namespace, Name: e.Name})
+		}
+	}
+	labels := owner(s).Labels
+	var out []apply.Ref
+	for _, ref := range apply.Stale(inv, desired) {
+		if protected(ref) {
+			continue
+		}
+		live := &metav1.PartialObjectMetadata{}
+		live.SetGroupVersionKind(ref.GVK())
+		err := c.Get(ctx, client.ObjectKey{Namespace: ref.Namespace, Name: ref.Name}, live)
+		switch {
+		case apierrors.IsNotFound(err), apimeta.IsNoMatchError(err):
+			continue
+		case err != nil:
+			return nil, fmt.Errorf("reading %s: %w", ref, err)
+		}
+		if live.GetAnnotations()[capstanv1.PruneAnnotation] == capstanv1.PruneDisabledValue || !hasLabels(live, labels) {
+			continue
+		}
+		out = append(out, ref)
+	}
+	return out, nil
+}
+
+func hasLabels(o metav1.Object, labels map[string]string) bool {
+	for k, v := range labels {
+		if o.GetLabels()[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+// protected reports Capstan's own Namespace, CRD, RBAC and controller, which
+// the controller never prunes (see its pruneOptions).
+func protected(r apply.Ref) bool {
+	ns, name := manifests.Namespace, manifests.ControllerName
+	r.Version = ""
+	switch r {
+	case apply.Ref{Kind: "Namespace", Name: ns},
+		apply.Ref{Group: "apiextensions.k8s.io", Kind: "CustomResourceDefinition", Name: manifests.CRDName},
+		apply.Ref{Group: "rbac.authorization.k8s.io", Kind: "ClusterRole", Name: name},
+		apply.Ref{Group: "rbac.authorization.k8s.io", Kind: "ClusterRoleBinding", Name: name},
+		apply.Ref{Kind: "ServiceAccount", Namespace: ns, Name: name},
+		apply.Ref{Group: "apps", Kind: "Deployment", Namespace: ns, Name: name}:
+		return true
+	}
+	return false
+}
