@@ -63,19 +63,7 @@ func pruneOptions() apply.PruneOptions {
 	}
 }
 
-// protectedSet reports Capstan's own Namespace, CRD, RBAC and controller in namespace ns.
+// protectedSet reports Capstan's own installation in namespace ns.
 func protectedSet(ns string) func(apply.Ref) bool {
-	name := manifests.ControllerName
-	protected := map[apply.Ref]bool{
-		{Kind: "Namespace", Name: ns}: true,
-		{Group: "apiextensions.k8s.io", Kind: "CustomResourceDefinition", Name: manifests.CRDName}: true,
-		{Group: "rbac.authorization.k8s.io", Kind: "ClusterRole", Name: name}:                      true,
-		{Group: "rbac.authorization.k8s.io", Kind: "ClusterRoleBinding", Name: name}:               true,
-		{Kind: "ServiceAccount", Namespace: ns, Name: name}:                                        true,
-		{Group: "apps", Kind: "Deployment", Namespace: ns, Name: name}:                             true,
-	}
-	return func(r apply.Ref) bool {
-		r.Version = ""
-		return protected[r]
-	}
+	return func(r apply.Ref) bool { return manifests.IsProtected(ns, r.Group, r.Kind, r.Namespace, r.Name) }
 }

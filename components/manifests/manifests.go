@@ -74,3 +74,21 @@ func templateOrder() []string {
 		"deployment.yaml",
 	}
 }
+
+// IsProtected reports whether an object is part of Capstan's own
+// installation in namespace ns (its Namespace, CRD, RBAC, ServiceAccount and
+// controller Deployment): what no prune may delete, whatever a commit
+// removes. Only `capstan uninstall` removes them.
+func IsProtected(ns, group, kind, namespace, name string) bool {
+	switch {
+	case group == "" && kind == "Namespace":
+		return name == ns
+	case group == "apiextensions.k8s.io" && kind == "CustomResourceDefinition":
+		return name == CRDName
+	case group == "rbac.authorization.k8s.io" && (kind == "ClusterRole" || kind == "ClusterRoleBinding"):
+		return name == ControllerName
+	case (group == "" && kind == "ServiceAccount") || (group == "apps" && kind == "Deployment"):
+		return namespace == ns && name == ControllerName
+	}
+	return false
+}

@@ -56,19 +56,8 @@ func hasLabels(o metav1.Object, labels map[string]string) bool {
 	return true
 }
 
-// protected reports Capstan's own Namespace, CRD, RBAC and controller, which
-// the controller never prunes (see its pruneOptions).
+// protected reports Capstan's own installation, which the controller never
+// prunes (see manifests.IsProtected).
 func protected(r apply.Ref) bool {
-	ns, name := manifests.Namespace, manifests.ControllerName
-	r.Version = ""
-	switch r {
-	case apply.Ref{Kind: "Namespace", Name: ns},
-		apply.Ref{Group: "apiextensions.k8s.io", Kind: "CustomResourceDefinition", Name: manifests.CRDName},
-		apply.Ref{Group: "rbac.authorization.k8s.io", Kind: "ClusterRole", Name: name},
-		apply.Ref{Group: "rbac.authorization.k8s.io", Kind: "ClusterRoleBinding", Name: name},
-		apply.Ref{Kind: "ServiceAccount", Namespace: ns, Name: name},
-		apply.Ref{Group: "apps", Kind: "Deployment", Namespace: ns, Name: name}:
-		return true
-	}
-	return false
+	return manifests.IsProtected(manifests.Namespace, r.Group, r.Kind, r.Namespace, r.Name)
 }

@@ -50,19 +50,19 @@ func exitCode(err error, stderr io.Writer) int {
 	if err == nil {
 		return 0
 	}
+	code := 1
 	var ec *exitCodeError
 	if errors.As(err, &ec) {
-		if ec.err != nil {
-			fmt.Fprintf(stderr, "error: %v\n", ec.err)
+		if code, err = ec.code, ec.err; err == nil {
+			return code // a status without an error, such as diff's "differences found"
 		}
-		return ec.code
 	}
 	fmt.Fprintf(stderr, "error: %v\n", err)
 	var h hinter
 	if errors.As(err, &h) && h.Hint() != "" {
 		fmt.Fprintf(stderr, "hint: %s\n", h.Hint())
 	}
-	return 1
+	return code
 }
 
 // hinter is an error that knows what the user should do next.

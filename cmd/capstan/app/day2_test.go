@@ -2,7 +2,6 @@ package app
 
 import (
 	"bytes"
-	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -88,9 +87,9 @@ func TestDay2CommandErrors(t *testing.T) {
 
 func TestDiffErrorExitsTwoWithItsHint(t *testing.T) {
 	t.Parallel()
-	_, stderr, err := run(t, "diff", "--kubeconfig", unreachableKubeconfig(t), "a", "b")
-	var ec *exitCodeError
-	if !errors.As(err, &ec) || ec.code != 2 || !strings.HasPrefix(stderr, "error: capstan diff takes one Sync name") {
-		t.Errorf("err = %v, stderr %q; want exit 2 and the error on stderr", err, stderr)
+	_, _, err := run(t, "diff", "--kubeconfig", unreachableKubeconfig(t), "a", "b")
+	var stderr bytes.Buffer
+	if code := exitCode(err, &stderr); code != 2 || !strings.HasPrefix(stderr.String(), "error: capstan diff takes one Sync name") {
+		t.Errorf("exit %d, stderr %q; want exit 2 and the error on stderr", code, stderr.String())
 	}
 }

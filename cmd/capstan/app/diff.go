@@ -22,8 +22,7 @@ func newDiffCommand() *cli.Command {
 		Action: func(c *cli.Context) error {
 			rep, err := runDiff(c)
 			if err != nil {
-				exitCode(err, c.App.ErrWriter) // prints the error and its hint
-				return &exitCodeError{code: 2}
+				return &exitCodeError{code: 2, err: err}
 			}
 			fmt.Fprintln(c.App.ErrWriter, diff.Summary(rep))
 			if rep.HasChanges() {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/capstan-gitops/capstan/internal/output"
 	"github.com/capstan-gitops/capstan/internal/version"
 )
 
@@ -21,8 +22,8 @@ func newVersionCommand() *cli.Command {
 }
 
 func printVersion(w io.Writer, format string, info version.Info) error {
-	if format != "" && format != "text" {
-		return printStructured(w, format, info)
+	if !output.IsText(format) {
+		return output.Write(w, format, info)
 	}
 	_, err := fmt.Fprintf(w, "capstan %s\ncommit: %s\ngo: %s\nplatform: %s\n", info.Version, info.Commit, info.GoVersion, info.Platform)
 	return err
