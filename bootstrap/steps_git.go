@@ -43,6 +43,9 @@ func (r *run) commitAndPush(ctx context.Context) (string, error) {
 		if errors.Is(err, git.ErrNonFastForward) && attempt < pushAttempts {
 			continue
 		}
+		if err == nil && attempt > 1 {
+			note += " (redone after a concurrent push)"
+		}
 		return note, err
 	}
 }

@@ -3,6 +3,7 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	gogit "github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/plumbing"
 	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
 	"golang.org/x/crypto/ssh"
 	appsv1 "k8s.io/api/apps/v1"
@@ -345,5 +347,61 @@ func TestBootstrapFromALocalClone(t *testing.T) {
 	mustSucceed(t, "bootstrap from a local clone", capstan(t, f.env(), args...))
 	if got := tg.rootSync(t).Spec.URL; got != f.srv.HTTPURL("fleet") {
 		t.Errorf("the root Sync follows %q, want the clone's origin %q", got, f.srv.HTTPURL("fleet"))
+	}
+}
+
+func TestTwoBootstrapsRacingOnOneRepo(t *testing.T) {
+	t.Parallel()
+	f := newFleet(t)
+	before := f.head(t)
+	targets := []*target{newTarget(t), newTarget(t)}
+	results := make([]result, len(targets))
+	done := make(chan int)
+	for i, tg := range targets {
+		go func() {
+			results[i] = capstan(t, f.env(), f.bootstrapArgs(tg.cluster.Kubeconfig)...)
+			done <- i
+		}()
+	}
+	for range targets {
+		<-done
+	}
+	for i, r := range results {
+		mustSucceed(t, fmt.Sprintf("racing bootstrap %d", i), r)
+		t.Logf("bootstrap %d:\n%s", i, r.stderr)
+	}
+	head := f.head(t)
+	if head == before {
+		t.Fatal("neither bootstrap pushed")
+	}
+	commits := countCommits(t, f, before, head)
+	if commits != 1 {
+		t.Errorf("the race left %d bootstrap commits, want exactly 1", commits)
+	}
+	for i, tg := range targets {
+		if got := tg.rootSync(t).Status.LastAppliedRevision; got != "main@sha1:"+head {
+			t.Errorf("cluster %d is at %s, want main@sha1:%s", i, got, head)
+		}
+	}
+}
+
+// countCommits counts the commits after from up to to on the fleet's main branch.
+func countCommits(t *testing.T, f *fleet, from, to string) int {
+	t.Helper()
+	repo, err := gogit.PlainOpen(f.srv.RepoDir(f.repo))
+	if err != nil {
+		t.Fatal(err)
+	}
+	iter, err := repo.Log(&gogit.LogOptions{From: plumbing.NewHash(to)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for {
+		c, err := iter.Next()
+		if err != nil || c.Hash.String() == from {
+			return n
+		}
+		n++
 	}
 }
