@@ -85,18 +85,11 @@ func (tg *target) runControllerWhenInstalled(t *testing.T) {
 	if err != nil {
 		return
 	}
-	cfg, err := testenv.ServiceAccountConfig(ctx, tg.cluster.Config, manifests.Namespace, manifests.ControllerName)
+	cmd, err := controllerCmd(ctx, t, tg.cluster.Config)
 	if err != nil {
-		t.Errorf("controller token: %v", err)
+		t.Error(err)
 		return
 	}
-	kc := filepath.Join(t.TempDir(), "controller.kubeconfig")
-	if err := testenv.WriteKubeconfig(cfg, kc); err != nil {
-		t.Errorf("controller kubeconfig: %v", err)
-		return
-	}
-	cmd := exec.CommandContext(ctx, binary, "controller", "--kubeconfig", kc, "--metrics-bind-address", "0",
-		"--health-probe-bind-address", "0", "--leader-elect=false", "--log-format", "text", "--work-dir", t.TempDir())
 	var logs bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &logs, &logs
 	_ = cmd.Run()

@@ -15,6 +15,7 @@ import (
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	capstanv1 "github.com/capstan-gitops/capstan/components/api/v1"
@@ -52,8 +53,7 @@ func newControllerEnv(t *testing.T) *controllerEnv {
 // startController runs `capstan controller` as its own process.
 func (e *controllerEnv) startController(t *testing.T) *exec.Cmd {
 	t.Helper()
-	cmd := exec.Command(binary, "controller", "--kubeconfig", e.kubeconfig, "--metrics-bind-address", "0",
-		"--health-probe-bind-address", "0", "--leader-elect=false", "--log-format", "text", "--work-dir", t.TempDir())
+	cmd := exec.Command(binary, controllerArgs(e.kubeconfig, t.TempDir())...)
 	var logs bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &logs, &logs
 	if err := cmd.Start(); err != nil {
@@ -67,6 +67,28 @@ func (e *controllerEnv) startController(t *testing.T) *exec.Cmd {
 		}
 	})
 	return cmd
+}
+
+// controllerArgs runs `capstan controller` as the tests do: with the given
+// kubeconfig, no listeners and no leader election.
+func controllerArgs(kubeconfig, workDir string) []string {
+	return []string{"controller", "--kubeconfig", kubeconfig, "--metrics-bind-address", "0",
+		"--health-probe-bind-address", "0", "--leader-elect=false", "--log-format", "text", "--work-dir", workDir}
+}
+
+// controllerCmd prepares `capstan controller` with a token of the
+// capstan-controller ServiceAccount of the cluster that admin reaches, so
+// that the controller is held to its RBAC as in a pod.
+func controllerCmd(ctx context.Context, t *testing.T, admin *rest.Config) (*exec.Cmd, error) {
+	cfg, err := testenv.ServiceAccountConfig(ctx, admin, manifests.Namespace, manifests.ControllerName)
+	if err != nil {
+		return nil, fmt.Errorf("controller token: %w", err)
+	}
+	kc := filepath.Join(t.TempDir(), "controller.kubeconfig")
+	if err := testenv.WriteKubeconfig(cfg, kc); err != nil {
+		return nil, fmt.Errorf("controller kubeconfig: %w", err)
+	}
+	return exec.CommandContext(ctx, binary, controllerArgs(kc, t.TempDir())...), nil
 }
 
 // adminClient returns a client for cluster that knows Capstan's types.

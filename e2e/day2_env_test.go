@@ -115,21 +115,15 @@ func (d *day2) superviseController(ctx context.Context, t *testing.T) {
 		if !d.waitController(ctx, true) {
 			return
 		}
-		cfg, err := testenv.ServiceAccountConfig(ctx, d.cluster.Config, manifests.Namespace, manifests.ControllerName)
+		runCtx, stop := context.WithCancel(ctx)
+		cmd, err := controllerCmd(runCtx, t, d.cluster.Config)
 		if err != nil {
+			stop()
 			if ctx.Err() == nil {
-				t.Errorf("controller token: %v", err)
+				t.Error(err)
 			}
 			return
 		}
-		kc := filepath.Join(t.TempDir(), "controller.kubeconfig")
-		if err := testenv.WriteKubeconfig(cfg, kc); err != nil {
-			t.Errorf("controller kubeconfig: %v", err)
-			return
-		}
-		runCtx, stop := context.WithCancel(ctx)
-		cmd := exec.CommandContext(runCtx, binary, "controller", "--kubeconfig", kc, "--metrics-bind-address", "0",
-			"--health-probe-bind-address", "0", "--leader-elect=false", "--log-format", "text", "--work-dir", t.TempDir())
 		cmd.Stdout, cmd.Stderr = d, d
 		if err := cmd.Start(); err != nil {
 			stop()

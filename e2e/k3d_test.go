@@ -32,7 +32,6 @@ import (
 	"github.com/capstan-gitops/capstan/components/controller"
 	"github.com/capstan-gitops/capstan/components/manifests"
 	"github.com/capstan-gitops/capstan/e2e/k3dstandin"
-	"github.com/capstan-gitops/capstan/internal/testenv"
 )
 
 // k3dEnv is a Docker engine with the node, tools and proxy images k3d
@@ -355,18 +354,11 @@ func (e *k3dEnv) runController(t *testing.T, kc, contextName string) (stop func(
 			t.Errorf("k3d kubeconfig: %v", err)
 			return
 		}
-		saCfg, err := testenv.ServiceAccountConfig(ctx, restCfg, manifests.Namespace, manifests.ControllerName)
+		cmd, err := controllerCmd(ctx, t, restCfg)
 		if err != nil {
-			t.Errorf("controller token: %v", err)
+			t.Error(err)
 			return
 		}
-		saKC := filepath.Join(t.TempDir(), "controller.kubeconfig")
-		if err := testenv.WriteKubeconfig(saCfg, saKC); err != nil {
-			t.Errorf("controller kubeconfig: %v", err)
-			return
-		}
-		cmd := exec.CommandContext(ctx, binary, "controller", "--kubeconfig", saKC, "--metrics-bind-address", "0",
-			"--health-probe-bind-address", "0", "--leader-elect=false", "--log-format", "text", "--work-dir", t.TempDir())
 		var logs bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &logs, &logs
 		_ = cmd.Run()
