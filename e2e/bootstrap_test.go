@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -85,17 +84,7 @@ func (tg *target) runControllerWhenInstalled(t *testing.T) {
 	if err != nil {
 		return
 	}
-	cmd, err := controllerCmd(ctx, t, tg.cluster.Config)
-	if err != nil {
-		t.Error(err)
-		return
-	}
-	var logs bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &logs, &logs
-	_ = cmd.Run()
-	if t.Failed() {
-		t.Logf("controller logs:\n%s", tail(logs.String(), 6000))
-	}
+	runController(ctx, t, tg.cluster.Config)
 }
 
 func (tg *target) rootSync(t *testing.T) *capstanv1.Sync {

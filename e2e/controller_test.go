@@ -91,6 +91,22 @@ func controllerCmd(ctx context.Context, t *testing.T, admin *rest.Config) (*exec
 	return exec.CommandContext(ctx, binary, controllerArgs(kc, t.TempDir())...), nil
 }
 
+// runController runs the controller with its ServiceAccount's token until
+// ctx is done, and shows its logs if the test failed.
+func runController(ctx context.Context, t *testing.T, admin *rest.Config) {
+	cmd, err := controllerCmd(ctx, t, admin)
+	if err != nil {
+		t.Error(err)
+		return
+	}
+	var logs bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &logs, &logs
+	_ = cmd.Run()
+	if t.Failed() {
+		t.Logf("controller logs:\n%s", tail(logs.String(), 6000))
+	}
+}
+
 // adminClient returns a client for cluster that knows Capstan's types.
 func adminClient(t *testing.T, cluster *testenv.Cluster) client.Client {
 	t.Helper()

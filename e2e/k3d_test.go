@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -118,18 +117,7 @@ func (e *k3dEnv) buildStandIns(t *testing.T) {
 // run runs the static capstan with the k3d environment and env.
 func (e *k3dEnv) run(t *testing.T, env []string, args ...string) result {
 	t.Helper()
-	cmd := exec.CommandContext(t.Context(), e.static, args...)
-	cmd.Env = append(append(os.Environ(), e.env...), env...)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	r := result{stdout: stdout.String(), stderr: stderr.String()}
-	if exitErr, ok := err.(*exec.ExitError); ok {
-		r.code = exitErr.ExitCode()
-	} else if err != nil {
-		t.Fatalf("running capstan %v: %v", args, err)
-	}
-	return r
+	return runBinary(t, e.static, append(append([]string{}, e.env...), env...), args...)
 }
 
 // cleanupCluster deletes the cluster through Capstan's provider when the
@@ -354,17 +342,7 @@ func (e *k3dEnv) runController(t *testing.T, kc, contextName string) (stop func(
 			t.Errorf("k3d kubeconfig: %v", err)
 			return
 		}
-		cmd, err := controllerCmd(ctx, t, restCfg)
-		if err != nil {
-			t.Error(err)
-			return
-		}
-		var logs bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &logs, &logs
-		_ = cmd.Run()
-		if t.Failed() {
-			t.Logf("controller logs:\n%s", tail(logs.String(), 6000))
-		}
+		runController(ctx, t, restCfg)
 	}()
 	return func() {
 		cancel()

@@ -53,7 +53,13 @@ type result struct {
 // capstan runs the built binary with args and env added to the test's environment.
 func capstan(t *testing.T, env []string, args ...string) result {
 	t.Helper()
-	cmd := exec.CommandContext(t.Context(), binary, args...)
+	return runBinary(t, binary, env, args...)
+}
+
+// runBinary runs a capstan executable and collects its output and status.
+func runBinary(t *testing.T, bin string, env []string, args ...string) result {
+	t.Helper()
+	cmd := exec.CommandContext(t.Context(), bin, args...)
 	cmd.Env = append(os.Environ(), env...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
