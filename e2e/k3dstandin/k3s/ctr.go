@@ -93,8 +93,10 @@ func importStream(in io.Reader) ([]string, error) {
 	}
 	// k3d streams the whole file, which may go on after the end of the
 	// archive; a ctr that exits before reading it makes k3d's copier fail
-	// with "read/write on closed pipe".
-	drain(in, 2*time.Second)
+	// with "read/write on closed pipe". On a loaded machine k3d's copier can
+	// pause for seconds (a 2 s window failed under a full e2e run), so the
+	// stream counts as finished only after 10 s of silence.
+	drain(in, 10*time.Second)
 	if len(tags) == 0 {
 		return nil, errors.New("no tagged image in the stream")
 	}
