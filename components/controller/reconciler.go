@@ -63,15 +63,18 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	if !sync.DeletionTimestamp.IsZero() {
 		return r.finalize(ctx, sync)
 	}
+	// A suspended Sync gets no finalizer: deleting it prunes nothing, and
+	// `capstan uninstall` suspends Syncs and then removes their finalizers,
+	// which a reconcile in between must not put back.
+	if sync.Spec.Suspend {
+		return ctrl.Result{}, r.markSuspended(ctx, sync)
+	}
 	if !controllerutil.ContainsFinalizer(sync, capstanv1.Finalizer) {
 		patch := client.MergeFrom(sync.DeepCopy())
 		controllerutil.AddFinalizer(sync, capstanv1.Finalizer)
 		if err := r.Client.Patch(ctx, sync, patch); err != nil {
 			return ctrl.Result{}, fmt.Errorf("adding finalizer: %w", err)
 		}
-	}
-	if sync.Spec.Suspend {
-		return ctrl.Result{}, r.markSuspended(ctx, sync)
 	}
 	if res, waiting, err := r.checkDependencies(ctx, sync); waiting || err != nil {
 		return res, err
