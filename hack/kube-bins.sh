@@ -17,6 +17,13 @@ if [[ -f "$bin/.stamp" && "$(cat "$bin/.stamp")" == "$stamp_want" ]]; then
 fi
 
 mkdir -p "$bin"
+# One build at a time: a second caller waits here, then finds the stamp.
+exec 9>"$bin/.lock"
+flock 9
+if [[ -f "$bin/.stamp" && "$(cat "$bin/.stamp")" == "$stamp_want" ]]; then
+	echo "$bin"
+	exit 0
+fi
 export CGO_ENABLED=0 GOFLAGS=-trimpath
 build() { # module-dir output-name package
 	echo "building $2" >&2

@@ -26,14 +26,7 @@ func (p *Provider) ImportImages(ctx context.Context, images ...string) error {
 	if slices.Contains(images, "-") {
 		return errors.New("importing images: reading from stdin is not supported")
 	}
-	name, err := p.ClusterName()
-	if err != nil {
-		return err
-	}
-	if _, err := checkDocker(ctx); err != nil {
-		return err
-	}
-	c, found, err := p.get(ctx, name)
+	name, c, found, err := p.lookup(ctx)
 	if err != nil {
 		return err
 	}

@@ -119,6 +119,19 @@ func (p *Provider) Exists(ctx context.Context) (bool, error) {
 
 // get looks the cluster up. The library logs, then hides, runtime errors as
 // "no nodes found", which is why every entry point checks Docker first.
+// lookup names the cluster, checks that Docker answers and gets the cluster.
+func (p *Provider) lookup(ctx context.Context) (string, *k3dtypes.Cluster, bool, error) {
+	name, err := p.ClusterName()
+	if err != nil {
+		return "", nil, false, err
+	}
+	if _, err := checkDocker(ctx); err != nil {
+		return "", nil, false, err
+	}
+	c, found, err := p.get(ctx, name)
+	return name, c, found, err
+}
+
 func (p *Provider) get(ctx context.Context, name string) (*k3dtypes.Cluster, bool, error) {
 	c, err := client.ClusterGet(ctx, p.rt, &k3dtypes.Cluster{Name: name})
 	switch {
@@ -253,14 +266,7 @@ func waitAPI(ctx context.Context, cfg *rest.Config, retry bool) error {
 // Delete deletes the cluster if Capstan created it, and removes its context
 // from the kubeconfig file. A missing cluster is not an error.
 func (p *Provider) Delete(ctx context.Context) error {
-	name, err := p.ClusterName()
-	if err != nil {
-		return err
-	}
-	if _, err := checkDocker(ctx); err != nil {
-		return err
-	}
-	c, found, err := p.get(ctx, name)
+	name, c, found, err := p.lookup(ctx)
 	if err != nil {
 		return err
 	}
