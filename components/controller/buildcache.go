@@ -2,48 +2,92 @@ package controller
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"sync"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	utiljson "k8s.io/apimachinery/pkg/util/json"
 
 	"github.com/capstan-gitops/capstan/internal/build"
 )
 
 // BuildCache remembers the last build of each checkout and path, so that an
 // interval reconcile of an unchanged revision (a drift check) does not read
-// and decode the repository again.
+// and decode the repository again. It keeps each object as compact JSON,
+// not as a decoded object: a map-of-maps object takes several times the
+// memory of its JSON, and the cache lives as long as the controller.
 type BuildCache struct {
 	mu      sync.Mutex
-	entries map[buildKey][]*unstructured.Unstructured
+	entries map[buildKey]built
 }
 
 type buildKey struct{ dir, path string }
 
-// NewBuildCache returns an empty cache.
-func NewBuildCache() *BuildCache {
-	return &BuildCache{entries: map[buildKey][]*unstructured.Unstructured{}}
+// built is one build: the objects, as JSON, and where each is defined.
+type built struct {
+	objs    [][]byte
+	sources []build.Source
 }
 
-// Get returns fresh copies of the objects built from checkout at path.
-func (c *BuildCache) Get(ctx context.Context, checkout Checkout, path string, limits build.Limits) ([]*unstructured.Unstructured, error) {
+// NewBuildCache returns an empty cache.
+func NewBuildCache() *BuildCache {
+	return &BuildCache{entries: map[buildKey]built{}}
+}
+
+// Get returns fresh copies of the objects built from checkout at path, and
+// where each is defined.
+func (c *BuildCache) Get(ctx context.Context, checkout Checkout, path string, limits build.Limits) ([]*unstructured.Unstructured, []build.Source, error) {
 	key := buildKey{dir: checkout.Dir, path: path}
 	c.mu.Lock()
-	objs, ok := c.entries[key]
+	b, ok := c.entries[key]
 	c.mu.Unlock()
-	if !ok {
-		built, err := build.Build(ctx, checkout.Dir, path, limits)
+	if ok {
+		objs, err := decodeAll(b.objs)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		objs = built
-		c.mu.Lock()
-		c.forgetOthers(checkout, path)
-		c.entries[key] = objs
-		c.mu.Unlock()
+		return objs, b.sources, nil
 	}
-	out := make([]*unstructured.Unstructured, len(objs))
+	objs, sources, err := build.BuildSources(ctx, checkout.Dir, path, limits)
+	if err != nil {
+		return nil, nil, err
+	}
+	encoded, ok := encodeAll(objs)
+	if !ok {
+		// Not cached: the next reconcile builds again.
+		return objs, sources, nil
+	}
+	c.mu.Lock()
+	c.forgetOthers(checkout, path)
+	c.entries[key] = built{objs: encoded, sources: sources}
+	c.mu.Unlock()
+	return objs, sources, nil
+}
+
+// encodeAll encodes built objects as JSON; false if one cannot be.
+func encodeAll(objs []*unstructured.Unstructured) ([][]byte, bool) {
+	encoded := make([][]byte, len(objs))
 	for i, o := range objs {
-		out[i] = o.DeepCopy()
+		b, err := json.Marshal(o.Object)
+		if err != nil {
+			return nil, false
+		}
+		encoded[i] = b
+	}
+	return encoded, true
+}
+
+// decodeAll decodes cached objects; integers come back as int64, as the
+// build decodes them.
+func decodeAll(encoded [][]byte) ([]*unstructured.Unstructured, error) {
+	out := make([]*unstructured.Unstructured, len(encoded))
+	for i, b := range encoded {
+		m := map[string]any{}
+		if err := utiljson.Unmarshal(b, &m); err != nil {
+			return nil, fmt.Errorf("decoding a cached build: %w", err)
+		}
+		out[i] = &unstructured.Unstructured{Object: m}
 	}
 	return out, nil
 }

@@ -12,6 +12,7 @@ import (
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
@@ -80,7 +81,11 @@ func NewManager(opts Options) (ctrl.Manager, error) {
 		grace = 25 * time.Second
 	}
 	mgr, err := ctrl.NewManager(opts.Config, ctrl.Options{
-		Scheme:                        scheme,
+		Scheme: scheme,
+		// The cache informs only Syncs (nothing else is read through it:
+		// Secrets and applied objects are read uncached), without their
+		// managed fields, which no reconcile reads.
+		Cache:                         cache.Options{DefaultTransform: cache.TransformStripManagedFields()},
 		Logger:                        opts.Logger,
 		Metrics:                       metricsserver.Options{BindAddress: opts.MetricsAddr},
 		HealthProbeBindAddress:        opts.HealthAddr,

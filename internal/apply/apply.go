@@ -4,11 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
-	"github.com/fluxcd/cli-utils/pkg/kstatus/polling"
-	"github.com/fluxcd/cli-utils/pkg/object"
-	"github.com/fluxcd/pkg/ssa"
+	"github.com/fluxcd/pkg/ssa/utils"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -25,17 +24,41 @@ type Owner struct {
 
 // Manager applies, waits for and prunes objects for one owner.
 type Manager struct {
-	rm    *ssa.ResourceManager
-	c     client.Client
-	owner Owner
+	c           client.Client
+	owner       Owner
+	memory      *Memory
+	concurrency int
+
+	mu sync.Mutex
+	// current records which objects this Manager saw Current by kstatus
+	// (in a dry-run or apply response), so that Wait reads only the others.
+	current map[Ref]bool
 }
 
-// NewManager returns a Manager that talks to the cluster through c.
+// NewManager returns a Manager that talks to the cluster through c. A c
+// that can watch (client.WithWatch) lets Wait watch instead of poll.
 func NewManager(c client.Client, owner Owner) *Manager {
-	poller := polling.NewStatusPoller(c, c.RESTMapper(), polling.Options{})
-	rm := ssa.NewResourceManager(c, poller, ssa.Owner{Field: owner.FieldManager, Group: "capstan.dev"})
-	rm.SetConcurrency(8)
-	return &Manager{rm: rm, c: c, owner: owner}
+	return &Manager{c: c, owner: owner, concurrency: DefaultConcurrency, current: map[Ref]bool{}}
+}
+
+// WithMemory makes the Manager skip the dry run of objects that mem vouches
+// for, and record in mem what it verifies. mem belongs to one owner.
+func (m *Manager) WithMemory(mem *Memory) *Manager {
+	m.memory = mem
+	return m
+}
+
+// note records whether the object ref was Current when last seen.
+func (m *Manager) note(ref Ref, current bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.current[ref.key()] = current
+}
+
+func (m *Manager) seenCurrent(ref Ref) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.current[ref.key()]
 }
 
 // Action is what applying did to one object.
@@ -78,10 +101,11 @@ type Options struct {
 }
 
 // Apply server-side applies objs in stages: CRDs, Namespaces and cluster
-// roles first (waiting until CRDs are established), then everything else.
-// Each stage is dry-run in full before any of it is written, so an invalid
-// object changes nothing in its stage; objects that would not change are not
-// written. objs get the owner's labels.
+// roles first (waiting until they are ready), then classes (likewise),
+// then everything else. Each stage is dry-run in full before any of it is
+// written, so an invalid object changes nothing in its stage; objects that
+// would not change are not written. Dry runs and writes go concurrently.
+// objs get the owner's labels.
 func (m *Manager) Apply(ctx context.Context, objs []*unstructured.Unstructured, opts Options) (Result, error) {
 	for _, o := range objs {
 		labels := o.GetLabels()
@@ -93,49 +117,62 @@ func (m *Manager) Apply(ctx context.Context, objs []*unstructured.Unstructured, 
 		}
 		o.SetLabels(labels)
 	}
-	applyOpts := ssa.DefaultApplyOptions()
-	applyOpts.WaitInterval = 250 * time.Millisecond
-	if opts.Timeout > 0 {
-		applyOpts.WaitTimeout = opts.Timeout
+	timeout := opts.Timeout
+	if timeout <= 0 {
+		timeout = time.Minute
 	}
-	cs, err := m.rm.ApplyAllStaged(ctx, objs, applyOpts)
 	res := Result{}
-	if cs != nil {
-		res = toResult(cs)
+	stages := splitStages(objs)
+	for i, stage := range stages {
+		if len(stage) == 0 {
+			continue
+		}
+		changes, err := m.applyStage(ctx, stage)
+		res.Changes = append(res.Changes, changes...)
+		if err != nil {
+			return res, &Error{Err: err}
+		}
+		if i < len(stages)-1 {
+			if err := m.waitCurrent(ctx, changeRefs(changes), timeout, false); err != nil {
+				return res, &Error{Err: err}
+			}
+		}
 	}
-	if err != nil {
-		return res, &Error{Err: err}
-	}
+	m.memory.retain(Refs(objs))
 	return res, nil
 }
 
-func toResult(cs *ssa.ChangeSet) Result {
-	res := Result{Changes: make([]Change, 0, len(cs.Entries))}
-	for _, e := range cs.Entries {
-		ref := Ref{Group: e.ObjMetadata.GroupKind.Group, Kind: e.ObjMetadata.GroupKind.Kind, Namespace: e.ObjMetadata.Namespace, Name: e.ObjMetadata.Name, Version: e.GroupVersion}
-		var a Action
-		switch e.Action {
-		case ssa.CreatedAction:
-			a = Created
-		case ssa.ConfiguredAction:
-			a = Changed
+// splitStages sorts objs into the stages of fluxcd/pkg/ssa's staged apply:
+// cluster definitions (CRDs, Namespaces, cluster roles), classes, the rest.
+func splitStages(objs []*unstructured.Unstructured) [][]*unstructured.Unstructured {
+	stages := make([][]*unstructured.Unstructured, 3)
+	for _, o := range objs {
+		switch {
+		case utils.IsClusterDefinition(o):
+			stages[0] = append(stages[0], o)
+		case utils.IsClassDefinition(o):
+			stages[1] = append(stages[1], o)
 		default:
-			a = Unchanged
+			stages[2] = append(stages[2], o)
 		}
-		res.Changes = append(res.Changes, Change{Ref: ref, Action: a})
 	}
-	return res
+	return stages
+}
+
+func changeRefs(changes []Change) []Ref {
+	refs := make([]Ref, 0, len(changes))
+	for _, c := range changes {
+		refs = append(refs, c.Ref)
+	}
+	return refs
 }
 
 // Wait blocks until every object in refs is Current by kstatus (Deployments
-// available, Jobs complete, CRDs established) or timeout passes.
+// available, Jobs complete, CRDs established) or timeout passes, and fails
+// as soon as one of them has Failed. Objects seen Current by this Manager's
+// last Apply are not read again; the others are listed and then watched.
 func (m *Manager) Wait(ctx context.Context, refs []Ref, timeout time.Duration) error {
-	set := make(object.ObjMetadataSet, 0, len(refs))
-	for _, r := range refs {
-		set = append(set, r.objMetadata())
-	}
-	err := m.rm.WaitForSetWithContext(ctx, set, ssa.WaitOptions{Interval: 500 * time.Millisecond, Timeout: timeout, FailFast: true})
-	if err != nil {
+	if err := m.waitCurrent(ctx, refs, timeout, true); err != nil {
 		return fmt.Errorf("waiting for health: %w", err)
 	}
 	return nil

@@ -31,13 +31,23 @@ type PruneResult struct {
 }
 
 // Prune deletes the stale objects that still carry the owner's labels and
-// are neither opted out nor protected. It never returns early: every stale
-// object is tried, and failures are listed in Pending and in the error.
+// are neither opted out nor protected, several at a time. It never returns
+// early: every stale object is tried, and failures are listed in Pending
+// and in the error.
 func (m *Manager) Prune(ctx context.Context, stale []Ref, opts PruneOptions) (PruneResult, error) {
+	outcomes := make([]Action, len(stale))
+	errs := make([]error, len(stale))
+	each(ctx, len(stale), m.concurrency, func(ctx context.Context, i int) {
+		outcomes[i], errs[i] = m.pruneOne(ctx, stale[i], opts)
+	})
 	var res PruneResult
 	var firstErr error
-	for _, ref := range stale {
-		outcome, err := m.pruneOne(ctx, ref, opts)
+	for i, ref := range stale {
+		outcome, err := outcomes[i], errs[i]
+		if outcome == "" {
+			// Not tried: ctx ended first.
+			outcome, err = pending, fmt.Errorf("pruning %s: %w", ref, ctx.Err())
+		}
 		switch outcome {
 		case Pruned:
 			res.Deleted = append(res.Deleted, ref)

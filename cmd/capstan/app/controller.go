@@ -8,6 +8,7 @@ import (
 	"github.com/go-logr/logr"
 	"github.com/urfave/cli/v2"
 	"go.uber.org/zap/zapcore"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	"github.com/capstan-gitops/capstan/components/controller"
@@ -30,8 +31,8 @@ func newControllerCommand() *cli.Command {
 			&cli.StringFlag{Name: "log-level", Value: "info", Usage: "debug, info or error"},
 			&cli.StringFlag{Name: "log-format", Value: "json", Usage: "json or text"},
 			&cli.StringFlag{Name: "work-dir", Usage: "directory for git checkouts (default: under the temp dir)"},
-			&cli.Float64Flag{Name: "kube-api-qps", Value: 50, Usage: "steady requests per second to the API server"},
-			&cli.IntFlag{Name: "kube-api-burst", Value: 300, Usage: "request burst to the API server"},
+			&cli.Float64Flag{Name: "kube-api-qps", Value: 500, Usage: "steady requests per second to the API server, per kind (a ceiling: applies keep at most 8 requests in flight, and the API server's priority and fairness guards it)"},
+			&cli.IntFlag{Name: "kube-api-burst", Value: 1000, Usage: "request burst to the API server, per kind"},
 			&cli.DurationFlag{Name: "graceful-shutdown-timeout", Value: 25 * time.Second, Usage: "how long in-flight reconciles may run after SIGTERM"},
 		},
 		Action: func(c *cli.Context) error {
@@ -39,6 +40,9 @@ func newControllerCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
+			// controller-runtime's packages log through its delegating logger;
+			// set it so they log here and not a "SetLogger was never called" trace.
+			ctrllog.SetLogger(logger)
 			cfg, err := kubeconfig.Load(c.String("kubeconfig"), c.String("context"))
 			if err != nil {
 				return err
