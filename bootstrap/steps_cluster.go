@@ -125,29 +125,22 @@ func (r *run) applyCredentials(ctx context.Context) (string, error) {
 	if !r.opts.hasCredentials() {
 		return "none needed", nil
 	}
-	owner := []client.ApplyOption{client.FieldOwner(bootstrapManager), client.ForceOwnership}
-	if err := r.client.Apply(ctx, corev1ac.Namespace(manifests.Namespace), owner...); err != nil {
-		return "", fmt.Errorf("creating namespace %s: %w", manifests.Namespace, err)
-	}
-	secret := corev1ac.Secret(CredentialsSecret, manifests.Namespace).WithData(secretData(r.opts.Auth))
-	if err := r.client.Apply(ctx, secret, owner...); err != nil {
-		return "", fmt.Errorf("writing secret %s/%s: %w", manifests.Namespace, CredentialsSecret, err)
+	if err := ApplyCredentials(ctx, r.client, r.opts.Auth); err != nil {
+		return "", err
 	}
 	return "secret " + manifests.Namespace + "/" + CredentialsSecret, nil
 }
 
-// secretData lays out auth with the keys the controller reads.
-func secretData(a git.Auth) map[string][]byte {
-	d := map[string][]byte{}
-	set := func(k string, v []byte) {
-		if len(v) > 0 {
-			d[k] = v
-		}
+// ApplyCredentials creates or updates the Secret CredentialsSecret, and the
+// namespace it lives in, with auth laid out as the controller reads it.
+func ApplyCredentials(ctx context.Context, c client.Client, auth git.Auth) error {
+	owner := []client.ApplyOption{client.FieldOwner(bootstrapManager), client.ForceOwnership}
+	if err := c.Apply(ctx, corev1ac.Namespace(manifests.Namespace), owner...); err != nil {
+		return fmt.Errorf("creating namespace %s: %w", manifests.Namespace, err)
 	}
-	set(git.SecretUsername, []byte(a.Username))
-	set(git.SecretPassword, []byte(a.Password))
-	set(git.SecretBearerToken, []byte(a.BearerToken))
-	set(git.SecretIdentity, a.Identity)
-	set(git.SecretKnownHosts, a.KnownHosts)
-	return d
+	secret := corev1ac.Secret(CredentialsSecret, manifests.Namespace).WithData(git.SecretData(auth))
+	if err := c.Apply(ctx, secret, owner...); err != nil {
+		return fmt.Errorf("writing secret %s/%s: %w", manifests.Namespace, CredentialsSecret, err)
+	}
+	return nil
 }

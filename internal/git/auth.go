@@ -85,6 +85,24 @@ func AuthFromSecretData(data map[string][]byte) (Auth, error) {
 	return a, nil
 }
 
+// SecretData lays out a as the data of a Secret, with the keys
+// AuthFromSecretData reads; unset credentials are left out.
+func SecretData(a Auth) map[string][]byte {
+	d := map[string][]byte{}
+	set := func(k string, v []byte) {
+		if len(v) > 0 {
+			d[k] = v
+		}
+	}
+	set(SecretUsername, []byte(a.Username))
+	set(SecretPassword, []byte(a.Password))
+	set(SecretBearerToken, []byte(a.BearerToken))
+	set(SecretIdentity, a.Identity)
+	set(SecretKnownHosts, a.KnownHosts)
+	set(SecretCACert, a.CABundle)
+	return d
+}
+
 // checkCABundle reports whether data, named name in errors, holds at least
 // one PEM certificate: the test go-git's own CA handling applies (it skips
 // blocks that do not parse).

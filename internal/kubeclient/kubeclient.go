@@ -1,7 +1,9 @@
 // Package kubeclient connects Capstan's day-2 commands (status, reconcile,
 // diff, check, uninstall) to a cluster the way kubectl does, and turns the
 // API server's failures into errors that say what to do next: the cluster is
-// unreachable, Capstan is not installed, or a Sync does not exist.
+// unreachable, Capstan is not installed, or a Sync does not exist. It also
+// gives a controller run outside the cluster (drill, tests) the identity of
+// its ServiceAccount.
 package kubeclient
 
 import (

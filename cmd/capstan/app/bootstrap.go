@@ -43,7 +43,7 @@ func newBootstrapCommand() *cli.Command {
 }
 
 func bootstrapFlags() []cli.Flag {
-	return []cli.Flag{
+	flags := []cli.Flag{
 		&cli.StringFlag{Name: "url", Usage: "cluster-config repository (https://, ssh:// or git@host:path), or a local clone of it (its origin is used)", Required: true},
 		&cli.StringFlag{Name: "branch", Value: "main", Usage: "branch to commit to and sync from"},
 		&cli.StringFlag{Name: "path", Usage: "directory of this cluster in the repository (default clusters/<cluster name>)"},
@@ -55,13 +55,6 @@ func bootstrapFlags() []cli.Flag {
 		&cli.StringFlag{Name: "kubeconfig", Usage: "use the existing cluster of this kubeconfig (default $KUBECONFIG, ~/.kube/config)"},
 		&cli.StringFlag{Name: "context", Usage: "kubeconfig context of the existing cluster"},
 		&cli.DurationFlag{Name: "interval", Usage: "how often the root Sync reconciles (default 1m, or what the repository stores)"},
-		&cli.StringFlag{Name: "private-key-file", Usage: "SSH private key for the repository (default: the stored one, or a new deploy key that is printed)"},
-		&cli.StringFlag{Name: "ssh-known-hosts", Usage: "known_hosts file with the SSH host key of the repository"},
-		&cli.BoolFlag{Name: "accept-host-key", Usage: "trust the SSH host key the server shows (when no known_hosts is given or stored)"},
-		&cli.StringFlag{Name: "username", Usage: "HTTPS user name", Value: "git"},
-		&cli.StringFlag{Name: "password", Usage: "HTTPS password (prefer CAPSTAN_GIT_PASSWORD)", EnvVars: []string{"CAPSTAN_GIT_PASSWORD"}},
-		&cli.StringFlag{Name: "token", Usage: "HTTPS token (prefer CAPSTAN_GIT_TOKEN)", EnvVars: []string{"CAPSTAN_GIT_TOKEN"}},
-		&cli.BoolFlag{Name: "insecure", Usage: "allow plain http:// to a host that is not loopback"},
 		&cli.StringFlag{Name: "author-name", Value: "capstan", Usage: "author of bootstrap's commits"},
 		&cli.StringFlag{Name: "author-email", Value: "capstan@users.noreply.capstan.dev", Usage: "email of bootstrap's commits"},
 		&cli.StringFlag{Name: "version", Usage: "controller version to install (default: this CLI's, or the repository's if newer)"},
@@ -69,6 +62,21 @@ func bootstrapFlags() []cli.Flag {
 		&cli.StringFlag{Name: "log-level", Usage: "controller log level: debug, info or error"},
 		&cli.DurationFlag{Name: "timeout", Value: 5 * time.Minute, Usage: "how long to wait for the controller and the first sync"},
 		&cli.BoolFlag{Name: "dry-run", Usage: "print the plan and the files; change nothing"},
+	}
+	return append(flags, gitCredentialFlags("SSH private key for the repository (default: the stored one, or a new deploy key that is printed)")...)
+}
+
+// gitCredentialFlags are the repository credentials gitAuth reads, as
+// bootstrap and drill take them; keyUsage describes --private-key-file.
+func gitCredentialFlags(keyUsage string) []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "private-key-file", Usage: keyUsage},
+		&cli.StringFlag{Name: "ssh-known-hosts", Usage: "known_hosts file with the SSH host key of the repository"},
+		&cli.BoolFlag{Name: "accept-host-key", Usage: "trust the SSH host key the server shows (when no known_hosts is given or stored)"},
+		&cli.StringFlag{Name: "username", Usage: "HTTPS user name", Value: "git"},
+		&cli.StringFlag{Name: "password", Usage: "HTTPS password (prefer CAPSTAN_GIT_PASSWORD)", EnvVars: []string{"CAPSTAN_GIT_PASSWORD"}},
+		&cli.StringFlag{Name: "token", Usage: "HTTPS token (prefer CAPSTAN_GIT_TOKEN)", EnvVars: []string{"CAPSTAN_GIT_TOKEN"}},
+		&cli.BoolFlag{Name: "insecure", Usage: "allow plain http:// to a host that is not loopback"},
 	}
 }
 
