@@ -11,3 +11,6 @@ go tool -modfile=hack/tools/dev/go.mod controller-gen \
 	crd:crdVersions=v1 \
 	paths=./components/api/... \
 	output:crd:artifacts:config=components/manifests/crd
+
+# docs/api.md, the Sync API reference, from the CRD just generated.
+go run ./hack/apidoc
