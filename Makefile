@@ -10,7 +10,7 @@ LDFLAGS := -s -w -X github.com/capstan-gitops/capstan/internal/version.version=$
 BIN     ?= bin
 TOOLS   := go tool -modfile=hack/tools/dev/go.mod
 TEST_TIMEOUT ?= 45m
-FUZZTIME ?= 10s
+FUZZTIME ?= 1m
 
 .PHONY: help
 help: ## list the targets
@@ -24,6 +24,11 @@ build: ## build bin/capstan
 kube-bins: ## build the test control plane (etcd, kube-*, kwok) into the cache
 	@./hack/kube-bins.sh
 
+.PHONY: demo
+demo: build ## watch a simulated cluster be bootstrapped from git, deleted and rebuilt identical (no Docker)
+	@bin=$$(./hack/kube-bins.sh); \
+	CAPSTAN_KUBE_BIN=$$bin go run ./hack/demo --capstan $(BIN)/capstan
+
 .PHONY: test
 test: ## everything CI runs: unit, integration against a real control plane, end-to-end
 	@bin=$$(./hack/kube-bins.sh); \
@@ -35,12 +40,23 @@ e2e: ## end-to-end tests of the built binary
 	@bin=$$(./hack/kube-bins.sh); \
 	CAPSTAN_KUBE_BIN=$$bin go test -count=1 -timeout $(TEST_TIMEOUT) ./e2e/...
 
+BENCH_RUNS  ?= 3
+BENCH_LARGE ?=
+BENCH_OUT   ?= $(BIN)/bench.json
+
+.PHONY: bench
+bench: build ## measure sync speed, memory and recovery vs a bare client (BENCH_RUNS=3, BENCH_LARGE=1 adds N=10000) into bin/bench.json
+	@bin=$$(./hack/kube-bins.sh); \
+	CAPSTAN_KUBE_BIN=$$bin BENCH_RUNS=$(BENCH_RUNS) BENCH_LARGE=$(BENCH_LARGE) BENCH_OUT=$(abspath $(BENCH_OUT)) \
+	BENCH_BINARY=$(abspath $(BIN)/capstan) \
+	go test -tags bench -count=1 -timeout 6h -run '^TestBench$$' -v ./e2e/bench/
+
 .PHONY: fuzz
-fuzz: ## run every fuzz test for FUZZTIME each (default 10s; `make fuzz FUZZTIME=5m` for longer)
+fuzz: ## run every fuzz test for FUZZTIME each (default 1m, `make test` uses 5s; `make fuzz FUZZTIME=10m` for longer)
 	./hack/fuzz.sh $(FUZZTIME)
 
 .PHONY: generate
-generate: ## regenerate deepcopy code and CRD manifests (controller-gen)
+generate: ## regenerate deepcopy code and CRD manifests (controller-gen), and docs/api.md from the CRD
 	./hack/generate.sh
 
 .PHONY: lint

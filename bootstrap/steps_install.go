@@ -47,7 +47,7 @@ func (r *run) install(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("reading the committed components: %w", err)
 	}
-	mgr := apply.NewManager(r.client, rootOwner())
+	mgr := apply.NewManager(r.client, RootOwner())
 	res, err := mgr.Apply(ctx, objs, apply.Options{Timeout: r.timeout()})
 	if err != nil {
 		return "", fmt.Errorf("applying components: %w", err)
@@ -59,9 +59,9 @@ func (r *run) install(ctx context.Context) (string, error) {
 	return fmt.Sprintf("%d objects applied (%d created), controller available", len(objs), res.Count(apply.Created)), nil
 }
 
-// rootOwner marks installed objects as the root Sync's, so that the
+// RootOwner marks installed objects as the root Sync's, so that the
 // controller adopts them at its first reconcile.
-func rootOwner() apply.Owner {
+func RootOwner() apply.Owner {
 	return apply.Owner{FieldManager: capstanv1.FieldManager, Labels: map[string]string{
 		capstanv1.SyncNameLabel:      RootSyncName,
 		capstanv1.SyncNamespaceLabel: manifests.Namespace,
@@ -94,6 +94,9 @@ func (r *run) syncNow(ctx context.Context) (string, error) {
 	if failure != nil {
 		return "", failure
 	}
+	if err != nil && ctx.Err() != nil {
+		return "", fmt.Errorf("interrupted while waiting for the root Sync: %w", ctx.Err())
+	}
 	if err != nil {
 		return "", fmt.Errorf("the root Sync was not Ready at %s within %s (controller running? see `capstan status`): %s", r.revision, r.timeout(), readyMessage(root))
 	}
@@ -101,9 +104,9 @@ func (r *run) syncNow(ctx context.Context) (string, error) {
 }
 
 // syncOutcome reports whether the root Sync finished handling the request
-// token at revision, and the failure if it did not succeed.
+// token (or a later one) at revision, and the failure if it did not succeed.
 func syncOutcome(s *capstanv1.Sync, token, revision string) (bool, error) {
-	if s.Status.LastHandledReconcileAt != token || s.Status.ObservedGeneration != s.Generation {
+	if !handledSince(s.Status.LastHandledReconcileAt, token) || s.Status.ObservedGeneration != s.Generation {
 		return false, nil
 	}
 	ready := apimeta.FindStatusCondition(s.Status.Conditions, capstanv1.ReadyCondition)

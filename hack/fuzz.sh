@@ -3,7 +3,7 @@
 # Usage: hack/fuzz.sh DURATION
 set -euo pipefail
 cd "$(dirname "$0")/.."
-fuzztime=${1:-10s}
+fuzztime=${1:-1m}
 grep -rl --include='*_test.go' -E '^func Fuzz[A-Za-z0-9_]*\(' . | sort | while read -r file; do
 	dir=./$(dirname "${file#./}")
 	for name in $(grep -oE '^func Fuzz[A-Za-z0-9_]*' "$file" | cut -d' ' -f2); do

@@ -70,6 +70,8 @@ func CheckBinaries(dir string) error {
 type Runner struct {
 	binDir  string
 	workDir string
+	// held keeps the ports of stopped components bound (see stopComponent).
+	held heldPorts
 }
 
 // NewRunner returns a Runner using the binaries in binDir and keeping cluster
@@ -105,6 +107,7 @@ func (r *Runner) ScaleNodes(ctx context.Context, name string, n int) error {
 
 // Delete stops the cluster and removes its state.
 func (r *Runner) Delete(ctx context.Context, name string) error {
+	r.held.release(name)
 	if _, err := r.run(ctx, "delete", "cluster", "--name", name); err != nil {
 		return fmt.Errorf("deleting kwok cluster %s: %w", name, err)
 	}
@@ -115,6 +118,7 @@ func (r *Runner) Delete(ctx context.Context, name string) error {
 // context from the kubeconfig file at kubeconfig (Delete leaves that to
 // kwokctl's default, $KUBECONFIG or ~/.kube/config).
 func (r *Runner) DeleteWithKubeconfig(ctx context.Context, name, kubeconfig string) error {
+	r.held.release(name)
 	if _, err := r.run(ctx, "delete", "cluster", "--name", name, "--kubeconfig", kubeconfig); err != nil {
 		return fmt.Errorf("deleting kwok cluster %s: %w", name, err)
 	}
@@ -145,17 +149,35 @@ func (r *Runner) Stop(ctx context.Context, name, component string) error {
 	return r.startStop(ctx, "stop", name, component)
 }
 
-// Start starts a component stopped by Stop, or the whole cluster when component is empty.
+// Start starts a component stopped by Stop, or the whole cluster when
+// component is empty; either way kwokctl starts every component that is not
+// running.
 func (r *Runner) Start(ctx context.Context, name, component string) error {
 	return r.startStop(ctx, "start", name, component)
 }
 
 func (r *Runner) startStop(ctx context.Context, verb, name, component string) error {
-	args := []string{verb, "cluster", "--name", name}
-	if component != "" {
-		args = []string{verb, "component", component, "--name", name}
+	if verb == "stop" && component != "" {
+		// No cluster is created while the component's ports change hands.
+		unlock, err := lockCreate(ctx)
+		if err != nil {
+			return err
+		}
+		defer unlock()
+		return r.stopComponent(ctx, name, component)
 	}
-	if _, err := r.run(ctx, args...); err != nil {
+	if verb == "start" && r.held.has(name) {
+		// Starting the cluster starts only the components that are not
+		// running; their ports, held until now, are let go while no other
+		// cluster is being created.
+		unlock, err := lockCreate(ctx)
+		if err != nil {
+			return err
+		}
+		defer unlock()
+		r.held.release(name)
+	}
+	if _, err := r.run(ctx, verb, "cluster", "--name", name); err != nil {
 		return fmt.Errorf("%s %s of kwok cluster %s: %w", verb, orAll(component), name, err)
 	}
 	return nil

@@ -3,6 +3,7 @@ package controller
 import (
 	"bytes"
 	"context"
+	"flag"
 	"fmt"
 	"os"
 	"sync"
@@ -31,6 +32,12 @@ func TestMain(m *testing.M) {
 }
 
 func runTests(m *testing.M) int {
+	flag.Parse()
+	if f := flag.Lookup("test.fuzz"); f != nil && f.Value.String() != "" {
+		// `go test -fuzz` (hack/fuzz.sh) runs only a fuzz target, and
+		// the fuzz targets here need no cluster.
+		return m.Run()
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	cluster, err := testenv.NewCluster(ctx, testenv.ClusterOptions{Nodes: 2})

@@ -89,7 +89,7 @@ func (r *Reconciler) reconcileSync(ctx context.Context, sync *capstanv1.Sync) (c
 	ctx, cancel := context.WithTimeout(ctx, sync.Timeout())
 	defer cancel()
 
-	run := &run{r: r, sync: sync, start: start}
+	run := &run{r: r, sync: sync, start: start, base: base}
 	run.markProgressing()
 	outcome := run.execute(ctx)
 
@@ -98,7 +98,7 @@ func (r *Reconciler) reconcileSync(ctx context.Context, sync *capstanv1.Sync) (c
 	// say so.
 	patchCtx, patchCancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer patchCancel()
-	if err := r.Client.Status().Patch(patchCtx, sync, client.MergeFrom(base)); err != nil {
+	if err := r.Client.Status().Patch(patchCtx, sync, client.MergeFrom(run.base)); err != nil {
 		if apierrors.IsNotFound(err) {
 			return ctrl.Result{}, nil
 		}

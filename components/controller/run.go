@@ -11,9 +11,12 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	capstanv1 "github.com/capstan-gitops/capstan/components/api/v1"
 	"github.com/capstan-gitops/capstan/internal/apply"
+	"github.com/capstan-gitops/capstan/internal/build"
+	"github.com/capstan-gitops/capstan/internal/git"
 )
 
 // run is the state of one reconcile of one Sync, shared by its steps.
@@ -21,10 +24,18 @@ type run struct {
 	r     *Reconciler
 	sync  *capstanv1.Sync
 	start time.Time
+	// base is the Sync as the API server has it, what the status patch at
+	// the end of the run is computed against.
+	base *capstanv1.Sync
+
+	// steps are the durations of the steps so far, as log key-value pairs.
+	steps []any
 
 	revision string
 	objects  []*unstructured.Unstructured
-	applied  apply.Result
+	// sources says where each of objects is defined in the checkout.
+	sources []build.Source
+	applied apply.Result
 	// inventory is what the Sync will record as applied and not yet pruned.
 	inventory []apply.Ref
 }
@@ -55,17 +66,21 @@ func fail(reason string, terminal bool, err error) outcome {
 // the first failure. The inventory never forgets an object that may still
 // exist in the cluster.
 func (run *run) execute(ctx context.Context) outcome {
+	defer func() { log.FromContext(ctx).V(1).Info("reconcile steps", run.steps...) }()
 	old := inventoryRefs(run.sync)
 	run.inventory = old
 
+	start := time.Now()
 	checkout, err := run.r.Fetcher.Fetch(ctx, run.sync)
+	start = run.took("fetch", start)
 	if err != nil {
-		return fail(fetchReason(err), false, err)
+		return fail(fetchReason(err), specError(err), err)
 	}
 	run.revision = checkout.Revision
 	run.sync.Status.LastAttemptedRevision = checkout.Revision
 
-	objs, err := run.r.Builds.Get(ctx, checkout, run.sync.Spec.Path, run.r.Limits)
+	objs, sources, err := run.r.Builds.Get(ctx, checkout, run.sync.Spec.Path, run.r.Limits)
+	run.took("build", start)
 	if errors.Is(err, fs.ErrNotExist) {
 		return fail(capstanv1.BuildFailedReason, true, fmt.Errorf("path %q does not exist at %s; nothing was applied or pruned", run.sync.Spec.Path, checkout.Revision))
 	}
@@ -75,11 +90,12 @@ func (run *run) execute(ctx context.Context) outcome {
 	if len(objs) == 0 && !run.sync.Spec.AllowEmpty {
 		return fail(capstanv1.BuildFailedReason, true, fmt.Errorf("%s at %s has no manifests; refusing to prune everything (set allowEmpty: true to allow it)", pathOrRoot(run.sync.Spec.Path), checkout.Revision))
 	}
-	run.objects = objs
+	run.objects, run.sources = objs, sources
 	return run.applyAndPrune(ctx, old)
 }
 
 func (run *run) applyAndPrune(ctx context.Context, old []apply.Ref) outcome {
+	start := time.Now()
 	mgr, err := run.r.Appliers.For(ctx, run.sync)
 	if err != nil {
 		return fail(capstanv1.ApplyFailedReason, false, err)
@@ -88,17 +104,23 @@ func (run *run) applyAndPrune(ctx context.Context, old []apply.Ref) outcome {
 		return fail(capstanv1.ApplyFailedReason, false, err)
 	}
 	desired := apply.Refs(run.objects)
+	if err := run.recordIntent(ctx, old, desired); err != nil {
+		return fail(capstanv1.ApplyFailedReason, false, err)
+	}
 	res, err := mgr.Apply(ctx, run.objects, apply.Options{Timeout: run.sync.Timeout()})
+	start = run.took("apply", start)
 	run.applied = res
 	run.inventory = union(old, appliedRefs(res))
 	o := run.counts()
 	if err != nil {
-		o.err, o.reason = fmt.Errorf("applying revision %s: %w", run.revision, err), capstanv1.ApplyFailedReason
+		o.err, o.reason = fmt.Errorf("applying revision %s: %w", run.revision, locate(err, run.objects, run.sources)), capstanv1.ApplyFailedReason
 		return o
 	}
 	run.inventory = union(old, desired)
 	if run.sync.WaitEnabled() {
-		if err := mgr.Wait(ctx, withoutSelf(desired, run.sync), remaining(ctx)); err != nil {
+		err := mgr.Wait(ctx, withoutSelf(desired, run.sync), remaining(ctx))
+		start = run.took("health", start)
+		if err != nil {
 			o.err, o.reason = err, capstanv1.HealthCheckFailedReason
 			return o
 		}
@@ -108,12 +130,20 @@ func (run *run) applyAndPrune(ctx context.Context, old []apply.Ref) outcome {
 		return o
 	}
 	pr, err := mgr.Prune(ctx, apply.Stale(old, desired), pruneOptions())
+	run.took("prune", start)
 	run.inventory = union(desired, pr.Pending)
 	o.pruned = len(pr.Deleted)
 	if err != nil {
 		o.err, o.reason = err, capstanv1.PruneFailedReason
 	}
 	return o
+}
+
+// took records how long the step name took since start, and returns now.
+func (run *run) took(name string, start time.Time) time.Time {
+	now := time.Now()
+	run.steps = append(run.steps, name, now.Sub(start).Round(time.Millisecond).String())
+	return now
 }
 
 // withoutSelf leaves the Sync out of the objects whose health it waits for:
@@ -155,6 +185,13 @@ func pathOrRoot(p string) string {
 	return p
 }
 
+// specError reports a fetch failure that only a change of the Sync's spec
+// can fix (a refused URL, a malformed ref): it stalls instead of retrying.
+// Credential failures are not: a fixed Secret is picked up by a retry.
+func specError(err error) bool {
+	return errors.Is(err, git.ErrInvalidURL) || errors.Is(err, git.ErrInvalidRef)
+}
+
 func fetchReason(err error) string {
 	if errors.Is(err, errAuth) {
 		return capstanv1.AuthenticationFailedReason
@@ -193,7 +230,11 @@ func (run *run) finish(o outcome) ctrl.Result {
 	}
 	setCondition(s, capstanv1.ReadyCondition, metav1.ConditionFalse, o.reason, truncate(o.err.Error(), 4096))
 	if o.terminal {
-		setCondition(s, capstanv1.StalledCondition, metav1.ConditionTrue, o.reason, "fix the revision in git; retrying at the next interval")
+		hint := "fix the revision in git; retrying at the next interval"
+		if o.reason != capstanv1.BuildFailedReason {
+			hint = "fix the Sync's spec; retrying when it changes or at the next interval"
+		}
+		setCondition(s, capstanv1.StalledCondition, metav1.ConditionTrue, o.reason, hint)
 		return ctrl.Result{RequeueAfter: s.Interval()}
 	}
 	apimeta.RemoveStatusCondition(&s.Status.Conditions, capstanv1.StalledCondition)

@@ -27,6 +27,23 @@ import (
 // no error. Failures caused by the revision's content are [*Error] values
 // (see [IsTerminal]); a done ctx or an unreadable root are not.
 func Build(ctx context.Context, root, dir string, limits Limits) ([]*unstructured.Unstructured, error) {
+	objs, _, err := BuildSources(ctx, root, dir, limits)
+	return objs, err
+}
+
+// BuildSources is [Build] that also returns where each object is defined:
+// sources[i] is the file and line of objs[i], so that a failure to apply
+// an object can name the file to fix.
+func BuildSources(ctx context.Context, root, dir string, limits Limits) (objs []*unstructured.Unstructured, sources []Source, err error) {
+	items, err := buildItems(ctx, root, dir, limits)
+	if err != nil {
+		return nil, nil, err
+	}
+	objs, sources = split(items)
+	return objs, sources, nil
+}
+
+func buildItems(ctx context.Context, root, dir string, limits Limits) ([]item, error) {
 	if err := interrupted(ctx); err != nil {
 		return nil, err
 	}

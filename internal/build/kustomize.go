@@ -7,7 +7,6 @@ import (
 	"slices"
 	"strings"
 
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	utiljson "k8s.io/apimachinery/pkg/util/json"
 	"sigs.k8s.io/kustomize/api/krusty"
 	"sigs.k8s.io/kustomize/api/resmap"
@@ -19,7 +18,7 @@ import (
 // confine): it checks the kustomizations it reaches, copies their
 // directories into memory, and runs kustomize there with plugins, exec,
 // helm and remote loading disabled.
-func buildKustomize(ctx context.Context, r *os.Root, dir string, b *budget) ([]*unstructured.Unstructured, error) {
+func buildKustomize(ctx context.Context, r *os.Root, dir string, b *budget) ([]item, error) {
 	items, err := kustomizeItems(ctx, r, dir, b)
 	if err != nil {
 		return nil, err

@@ -145,9 +145,9 @@ func (it item) where() string {
 }
 
 // finish refuses duplicate objects (same group, kind, namespace and name)
-// and returns the objects sorted by those fields, so that the output does
+// and returns the items sorted by those fields, so that the output does
 // not depend on file layout or kustomize's ordering.
-func finish(items []item) ([]*unstructured.Unstructured, error) {
+func finish(items []item) ([]item, error) {
 	keys := make([]key, len(items))
 	seen := make(map[key]int, len(items))
 	for i, it := range items {
@@ -163,9 +163,34 @@ func finish(items []item) ([]*unstructured.Unstructured, error) {
 		order[i] = i
 	}
 	slices.SortFunc(order, func(a, b int) int { return compareKeys(keys[a], keys[b]) })
-	out := make([]*unstructured.Unstructured, len(items))
+	out := make([]item, len(items))
 	for i, j := range order {
-		out[i] = items[j].obj
+		out[i] = items[j]
 	}
 	return out, nil
+}
+
+// Source is where a built object is defined in the checkout.
+type Source struct {
+	// File is the manifest, or for objects kustomize built, the
+	// kustomization file; relative to the checkout root, in slash form.
+	File string
+	// Line is the 1-based line of the object's document or list item in
+	// File, or 0 when unknown (kustomize output).
+	Line int
+}
+
+// String formats the source as "file:line", or "file" without a line.
+func (s Source) String() string {
+	return item{file: s.File, line: s.Line}.where()
+}
+
+// split returns the objects of items and where each was defined.
+func split(items []item) ([]*unstructured.Unstructured, []Source) {
+	objs := make([]*unstructured.Unstructured, len(items))
+	sources := make([]Source, len(items))
+	for i, it := range items {
+		objs[i], sources[i] = it.obj, Source{File: it.file, Line: it.line}
+	}
+	return objs, sources
 }

@@ -7,7 +7,6 @@ import (
 	"slices"
 	"strings"
 
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/kustomize/api/konfig"
 )
 
@@ -15,7 +14,7 @@ import (
 // confine), skipping hidden files and directories. A subdirectory with a
 // kustomization is built by kustomize as one unit, as Flux does, and not
 // walked further.
-func buildPlain(ctx context.Context, r *os.Root, dir string, b *budget) ([]*unstructured.Unstructured, error) {
+func buildPlain(ctx context.Context, r *os.Root, dir string, b *budget) ([]item, error) {
 	var items []item
 	w := &walker{
 		ctx:    ctx,

@@ -38,6 +38,9 @@ type Cluster struct {
 type ClusterOptions struct {
 	// Nodes is how many simulated nodes to start (default 2).
 	Nodes int
+	// Stages are kwok Stage documents added to kwok's default ones, to
+	// simulate nodes or pods that behave differently (see kwok.Runner.AddStages).
+	Stages []string
 }
 
 // NewCluster starts a cluster. Callers must Close it; tests should prefer
@@ -61,7 +64,7 @@ func NewCluster(ctx context.Context, opts ClusterOptions) (*Cluster, error) {
 	var lastErr error
 	for attempt := 0; attempt < 2; attempt++ {
 		c := &Cluster{Name: "capstan-" + randomSuffix(), Kubeconfig: filepath.Join(workDir, "kubeconfig"), runner: runner, workDir: workDir}
-		if lastErr = c.start(ctx, opts.Nodes); lastErr == nil {
+		if lastErr = c.start(ctx, opts); lastErr == nil {
 			return c, nil
 		}
 		c.dumpLogs(ctx, os.Stderr)
@@ -71,11 +74,14 @@ func NewCluster(ctx context.Context, opts ClusterOptions) (*Cluster, error) {
 	return nil, lastErr
 }
 
-func (c *Cluster) start(ctx context.Context, nodes int) error {
+func (c *Cluster) start(ctx context.Context, opts ClusterOptions) error {
 	if err := c.runner.Create(ctx, c.Name, c.Kubeconfig); err != nil {
 		return err
 	}
-	if err := c.runner.ScaleNodes(ctx, c.Name, nodes); err != nil {
+	if err := c.runner.AddStages(ctx, c.Name, opts.Stages...); err != nil {
+		return err
+	}
+	if err := c.runner.ScaleNodes(ctx, c.Name, opts.Nodes); err != nil {
 		return err
 	}
 	cfg, err := clientcmd.BuildConfigFromFlags("", c.Kubeconfig)

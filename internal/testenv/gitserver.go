@@ -35,6 +35,7 @@ type GitServer struct {
 	hostKey   ssh.Signer
 	clientPEM []byte
 	tls       *gitServerTLS
+	cuts      gitServerCuts
 
 	mu         sync.Mutex
 	authorized map[string]bool

@@ -53,6 +53,9 @@ func (s *GitServer) httpHandler(run *gitServerRun) http.Handler {
 			http.Error(w, "unauthorized", http.StatusUnauthorized)
 			return
 		}
+		if strings.HasSuffix(r.URL.Path, "/git-upload-pack") {
+			w = s.cuts.wrap(w)
+		}
 		backend.ServeHTTP(w, r)
 	})
 }

@@ -21,6 +21,14 @@ import (
 // Delete, as the content of a path passed to Commit, removes that path.
 const Delete = "\x00testenv: delete\x00"
 
+// symlinkPrefix starts the content that Symlink returns.
+const symlinkPrefix = "\x00testenv: symlink\x00"
+
+// Symlink returns the content that, passed to Commit for a path, makes that
+// path a symbolic link (git mode 120000) to target, which is stored as
+// given: it may be absolute or leave the repository.
+func Symlink(target string) string { return symlinkPrefix + target }
+
 // gitServerSignature is the author and committer of server-side commits.
 func gitServerSignature() object.Signature {
 	return object.Signature{Name: "Capstan Test", Email: "test@capstan.invalid", When: time.Now()}
@@ -56,8 +64,8 @@ func (s *GitServer) git(t testing.TB, args ...string) {
 // Commit writes a commit on branch directly into the server's repository,
 // on top of the branch's current tip, or as a root commit if the branch does
 // not exist. files maps slash-separated paths to their new content; the
-// content Delete removes a file or a whole directory. Other files are kept. It returns the commit
-// hash.
+// content Delete removes a file or a whole directory, and Symlink(target)
+// makes a symbolic link. Other files are kept. It returns the commit hash.
 func (s *GitServer) Commit(t testing.TB, repo, branch string, files map[string]string, message string) string {
 	t.Helper()
 	r := s.openRepo(t, repo)
@@ -208,11 +216,15 @@ func gitServerWriteTree(st storer.EncodedObjectStorer, base *object.Tree, files 
 			delete(entries, p)
 			continue
 		}
+		mode := filemode.Regular
+		if target, ok := strings.CutPrefix(content, symlinkPrefix); ok {
+			content, mode = target, filemode.Symlink
+		}
 		blob, err := gitServerStoreBlob(st, content)
 		if err != nil {
 			return plumbing.ZeroHash, err
 		}
-		entries[p] = object.TreeEntry{Name: p, Mode: filemode.Regular, Hash: blob}
+		entries[p] = object.TreeEntry{Name: p, Mode: mode, Hash: blob}
 	}
 	for dir, sub := range subdirs {
 		var subBase *object.Tree

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/google/go-cmp/cmp"
 )
@@ -82,4 +83,38 @@ func testTreeFiles(t *testing.T, c *object.Commit) map[string]string {
 		t.Fatal(err)
 	}
 	return got
+}
+
+func TestGitServerCommitSymlink(t *testing.T) {
+	t.Parallel()
+	srv := NewGitServer(t)
+	srv.InitRepo(t, "app")
+	hash := srv.Commit(t, "app", "main", map[string]string{
+		"a/escape.yaml": Symlink("../../../../etc/passwd"),
+		"a/abs":         Symlink("/etc"),
+		"a/file.txt":    "plain",
+	}, "links")
+	commit, err := srv.openRepo(t, "app").CommitObject(plumbing.NewHash(hash))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tree, err := commit.Tree()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string]filemode.FileMode{"a/escape.yaml": filemode.Symlink, "a/abs": filemode.Symlink, "a/file.txt": filemode.Regular} {
+		e, err := tree.FindEntry(name)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if e.Mode != want {
+			t.Errorf("%s has mode %s, want %s", name, e.Mode, want)
+		}
+	}
+	if diff := cmp.Diff(map[string]string{"a/escape.yaml": "../../../../etc/passwd", "a/abs": "/etc", "a/file.txt": "plain"}, testTreeFiles(t, commit)); diff != "" {
+		t.Errorf("link targets (-want +got):\n%s", diff)
+	}
+	if out, err := exec.CommandContext(t.Context(), "git", "--git-dir="+srv.RepoDir("app"), "fsck", "--strict").CombinedOutput(); err != nil {
+		t.Fatalf("git fsck: %v\n%s", err, out)
+	}
 }

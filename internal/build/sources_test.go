@@ -1,0 +1,58 @@
+package build
+
+import (
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestBuildSources(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name  string
+		files map[string]string
+		want  map[string]string // object → where
+	}{
+		{
+			name: "plain files, documents and list items",
+			files: map[string]string{
+				"app/b.yaml":    "# first\n" + cm("b1") + "---\n" + cm("b2"),
+				"app/l.yaml":    "apiVersion: v1\nkind: List\nitems:\n- " + indent(cm("l1")) + "- " + indent(cm("l2")),
+				"app/sub/a.yml": cm("a"),
+			},
+			want: map[string]string{
+				"ConfigMap a": "app/sub/a.yml:1", "ConfigMap b1": "app/b.yaml:2", "ConfigMap b2": "app/b.yaml:9",
+				"ConfigMap l1": "app/l.yaml:4", "ConfigMap l2": "app/l.yaml:10",
+			},
+		},
+		{
+			name:  "kustomize output is attributed to the kustomization",
+			files: kust("resources:\n- cm.yaml\n"),
+			want:  map[string]string{"ConfigMap cm": "app/kustomization.yaml"},
+		},
+		{
+			name:  "nested kustomization in a plain directory",
+			files: map[string]string{"app/a.yaml": cm("a"), "app/k/kustomization.yaml": "resources:\n- cm.yaml\n", "app/k/cm.yaml": cm("k")},
+			want:  map[string]string{"ConfigMap a": "app/a.yaml:1", "ConfigMap k": "app/k/kustomization.yaml"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			objs, sources, err := BuildSources(t.Context(), writeTree(t, tt.files), "app", DefaultLimits())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(sources) != len(objs) {
+				t.Fatalf("%d sources for %d objects", len(sources), len(objs))
+			}
+			got := map[string]string{}
+			for i, o := range objs {
+				got[keyOf(o).String()] = sources[i].String()
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("sources (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
