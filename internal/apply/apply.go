@@ -136,6 +136,9 @@ func (m *Manager) Apply(ctx context.Context, objs []*unstructured.Unstructured, 
 			if err := m.waitCurrent(ctx, changeRefs(changes), timeout, false); err != nil {
 				return res, &Error{Err: err}
 			}
+			if err := m.waitMapped(ctx, stage, timeout); err != nil {
+				return res, &Error{Err: err}
+			}
 		}
 	}
 	m.memory.retain(Refs(objs))
