@@ -6,12 +6,13 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/go-logr/logr"
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
+
+	"github.com/capstan-gitops/capstan/internal/testenv"
 )
 
 // binary is the capstan executable built once for the package by TestMain.
@@ -25,22 +26,15 @@ func TestMain(m *testing.M) {
 func runMain(m *testing.M) int {
 	// controller-runtime's clients in these tests log nothing worth reading.
 	ctrllog.SetLogger(logr.Discard())
-	dir, err := os.MkdirTemp("", "capstan-e2e-bin-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "creating bin dir:", err)
-		return 1
-	}
-	defer os.RemoveAll(dir)
-	binary = filepath.Join(dir, "capstan")
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 	defer cancel()
-	// Default build settings, so the packages compiled for the other tests
-	// are reused from the build cache.
-	build := exec.CommandContext(ctx, "go", "build", "-o", binary, "../cmd/capstan")
-	if out, err := build.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "building capstan: %v\n%s", err, out)
+	bin, cleanup, err := testenv.BuildCapstan(ctx)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
+	defer cleanup()
+	binary = bin
 	return m.Run()
 }
 

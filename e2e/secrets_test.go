@@ -258,7 +258,7 @@ func assertSOPSSynced(t *testing.T, c client.Client) {
 // its output kept for the test to read.
 type loggedTarget struct {
 	target
-	logs lockedBuffer
+	logs testenv.Buffer
 	stop func()
 }
 
@@ -295,22 +295,4 @@ func (lt *loggedTarget) runController(ctx context.Context, t *testing.T) {
 	cmd.Args = append(cmd.Args, "--log-level", "debug")
 	cmd.Stdout, cmd.Stderr = &lt.logs, &lt.logs
 	_ = cmd.Run()
-}
-
-// lockedBuffer is a bytes.Buffer safe for concurrent writers.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

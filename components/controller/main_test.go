@@ -1,12 +1,10 @@
 package controller
 
 import (
-	"bytes"
 	"context"
 	"flag"
 	"fmt"
 	"os"
-	"sync"
 	"testing"
 
 	"github.com/go-logr/logr"
@@ -24,7 +22,7 @@ import (
 var env struct {
 	cluster *testenv.Cluster
 	admin   client.Client
-	logs    *syncBuffer
+	logs    *testenv.Buffer
 }
 
 func TestMain(m *testing.M) {
@@ -47,7 +45,7 @@ func runTests(m *testing.M) int {
 	}
 	defer cluster.Close(context.Background())
 	env.cluster = cluster
-	env.logs = &syncBuffer{}
+	env.logs = &testenv.Buffer{}
 	stop, err := startController(ctx, cluster, zap.New(zap.WriteTo(env.logs), zap.UseDevMode(true)))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "starting controller:", err)
@@ -57,7 +55,7 @@ func runTests(m *testing.M) int {
 	stop()
 	if code != 0 {
 		cluster.DumpLogsOnFailure(context.Background(), code)
-		fmt.Fprintf(os.Stderr, "===== controller logs =====\n%s\n", env.logs.tail(64<<10))
+		fmt.Fprintf(os.Stderr, "===== controller logs =====\n%s\n", env.logs.Tail(64<<10))
 	}
 	return code
 }
@@ -104,30 +102,4 @@ func runManager(ctx context.Context, cfg *rest.Config, logger logr.Logger) (func
 		}
 		_ = os.RemoveAll(dir)
 	}, nil
-}
-
-// syncBuffer is a bytes.Buffer safe for concurrent writers.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-func (b *syncBuffer) tail(n int) string {
-	s := b.String()
-	if len(s) > n {
-		return s[len(s)-n:]
-	}
-	return s
 }

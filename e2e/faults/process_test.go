@@ -1,19 +1,19 @@
 package faults
 
 import (
-	"bytes"
 	"errors"
 	"os"
 	"os/exec"
-	"sync"
 	"syscall"
 	"time"
+
+	"github.com/capstan-gitops/capstan/internal/testenv"
 )
 
 // process is a running capstan executable whose output is kept.
 type process struct {
 	cmd  *exec.Cmd
-	out  *syncBuffer
+	out  *testenv.Buffer
 	done chan struct{}
 	err  error // how it ended; set before done is closed
 }
@@ -23,7 +23,7 @@ type process struct {
 func startProcess(bin string, args, env []string) (*process, error) {
 	cmd := exec.Command(bin, args...)
 	cmd.Env = append(os.Environ(), env...)
-	out := &syncBuffer{}
+	out := &testenv.Buffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		return nil, err
@@ -85,22 +85,4 @@ func (p *process) terminate(timeout time.Duration) (took time.Duration, code int
 		return took, exitErr.ExitCode(), true
 	}
 	return took, -1, true
-}
-
-// syncBuffer is a bytes.Buffer safe for concurrent writers.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
