@@ -14,7 +14,7 @@ func TestCRDKinds(t *testing.T) {
 		return &unstructured.Unstructured{Object: map[string]any{
 			"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
 			"metadata": map[string]any{"name": "backups." + group},
-			"spec": map[string]any{"group": group, "names": map[string]any{"kind": "Backup"}, "versions": versions},
+			"spec":     map[string]any{"group": group, "names": map[string]any{"kind": "Backup"}, "versions": versions},
 		}}
 	}
 	version := func(name string, served bool) any { return map[string]any{"name": name, "served": served} }
