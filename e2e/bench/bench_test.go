@@ -125,11 +125,12 @@ func measureSize(t *testing.T, cfg config, binary string, n, run int) figures {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	// kwok nodes take 110 pods each; the mix has 2 per Deployment.
-	nodes := max(4, (2*(n/20)+99)/100)
+	// kwok nodes take 110 pods each; the mix has 2 per Deployment, and the
+	// bare-client runs (one per parallelism) share one cluster.
+	nodes := nodesFor(2 * (n / 20))
 	f := figures{"nodes": float64(nodes)}
 	if cfg.has("limit") {
-		withCluster(t, nodes, func(c *testenv.Cluster) {
+		withCluster(t, nodesFor(2*(n/20)*len(cfg.parallelism)), func(c *testenv.Cluster) {
 			for _, p := range cfg.parallelism {
 				res, err := measureLimit(ctx, c.Config, n, p, false, cfg.timeout)
 				if err != nil {
@@ -185,6 +186,12 @@ func measureSize(t *testing.T, cfg config, binary string, n, run int) figures {
 		})
 	}
 	return f
+}
+
+// nodesFor returns how many simulated nodes hold pods pods with room to
+// spare: at least the 4 of issue 8.
+func nodesFor(pods int) int {
+	return max(4, (pods*11/10+109)/110)
 }
 
 // withCluster runs fn on a fresh cluster of nodes simulated nodes.
