@@ -3,21 +3,32 @@
 // Package bench is Capstan's benchmark, run by `make bench` (build tag
 // bench, so that `go test ./...` leaves it out).
 //
-// For each size N it measures, on simulated clusters from the test
-// environment and a git server on loopback:
+// For each size N of a deterministic mix (Namespaces, ConfigMaps, Services,
+// ServiceAccounts and N/20 Deployments of 2 replicas) it measures, each
+// phase on its own fresh simulated cluster of the test environment (4 nodes,
+// more when the pods need them) and a git server on loopback:
 //
 //   - t_limit and t_limit_ready: a bare client-go program server-side
-//     applying the same objects (Namespaces first) at parallelism 1, 4, 8
-//     and 16, the best of them; _ready adds waiting until every Deployment
-//     is Current by kstatus, watched;
+//     applying the same objects (Namespaces first), unthrottled, at
+//     parallelism 1, 4, 8 and 16, the best of them; _ready adds waiting until
+//     every Deployment is Current by kstatus, watched. t_limit_dry is the same
+//     client dry-running each stage in full before writing it, as Capstan does;
 //   - t_first, t_first_applied, t_noop, t_change, t_prune, rss_peak_mib and
 //     cpu_s of the real controller, the built binary run as its own process
 //     with the capstan-controller ServiceAccount's token;
 //   - t_dr: `capstan bootstrap --kubeconfig` onto a fresh cluster from a
 //     repository that already holds everything, with the controller run
-//     beside it, until the root Sync is Ready.
+//     beside it, until bootstrap returns (the root Sync is Ready).
 //
-// Each figure is printed as key=value lines (min, median and max over
-// BENCH_RUNS runs) with the ratios and targets of issue 8, and written as
-// JSON to BENCH_OUT.
+// Each figure is printed as key=value lines (min, median and max over the
+// runs) with the ratios and the targets of issue 8, and written as JSON.
+//
+// Settings, from the environment: BENCH_RUNS (3), BENCH_SIZES (100,1000),
+// BENCH_LARGE=1 (adds 10000), BENCH_OUT (../../bin/bench.json; logs and
+// profiles go beside it, under bench/), BENCH_BINARY (the capstan to run;
+// built when empty), BENCH_PARALLELISM (1,4,8,16), BENCH_PHASES
+// (limit,sync,dr), BENCH_TIMEOUT (15m, each wait), BENCH_PROFILE=1 (CPU
+// and heap profiles of the controller through its pprof flag), and for
+// experiments BENCH_CONTROLLER_ARGS and BENCH_CONTROLLER_ENV (extra flags
+// and environment of the controller process).
 package bench
