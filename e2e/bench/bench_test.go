@@ -14,10 +14,8 @@ import (
 	"time"
 
 	"github.com/go-logr/logr"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
-	"github.com/capstan-gitops/capstan/components/controller"
 	"github.com/capstan-gitops/capstan/components/manifests"
 	"github.com/capstan-gitops/capstan/internal/testenv"
 )
@@ -242,18 +240,6 @@ func newSyncEnv(ctx context.Context, t *testing.T, cfg config, binary string, c 
 		t.Fatalf("warm-up sync: %v", err)
 	}
 	return e
-}
-
-func newAdmin(c *testenv.Cluster) (client.Client, error) {
-	scheme, err := controller.NewScheme()
-	if err != nil {
-		return nil, err
-	}
-	cl, err := client.New(c.Config, client.Options{Scheme: scheme})
-	if err != nil {
-		return nil, fmt.Errorf("creating admin client: %w", err)
-	}
-	return cl, nil
 }
 
 // buildBinary builds capstan once for the benchmark.

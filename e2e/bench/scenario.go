@@ -15,6 +15,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	capstanv1 "github.com/capstan-gitops/capstan/components/api/v1"
+	"github.com/capstan-gitops/capstan/components/controller"
 	"github.com/capstan-gitops/capstan/components/manifests"
 	"github.com/capstan-gitops/capstan/internal/testenv"
 )
@@ -252,6 +253,19 @@ func (e *syncEnv) cpuProfile(ctx context.Context, file string) func() {
 		_ = e.ctrl.profile(ctx, "profile?seconds=20", filepath.Join(e.dir, file))
 	}()
 	return func() { <-done }
+}
+
+// newAdmin returns an admin client for c that knows Capstan's types.
+func newAdmin(c *testenv.Cluster) (client.Client, error) {
+	scheme, err := controller.NewScheme()
+	if err != nil {
+		return nil, err
+	}
+	cl, err := client.New(c.Config, client.Options{Scheme: scheme})
+	if err != nil {
+		return nil, fmt.Errorf("creating admin client: %w", err)
+	}
+	return cl, nil
 }
 
 // createSync creates the Sync name for path of repo over HTTP, with its

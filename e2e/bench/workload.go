@@ -260,14 +260,3 @@ func deploymentSpec(it item) map[string]any {
 		},
 	}
 }
-
-// deployments counts the live Deployments.
-func (w *workload) deployments() int {
-	n := 0
-	for _, it := range w.live() {
-		if it.Kind == kindDeployment {
-			n++
-		}
-	}
-	return n
-}
