@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
 )
@@ -26,16 +27,21 @@ func newCountingClient(t *testing.T) *countingClient {
 		t.Fatal(err)
 	}
 	cc := &countingClient{}
+	count := func(dryRun []string) {
+		if len(dryRun) > 0 {
+			cc.dryRuns.Add(1)
+		} else {
+			cc.writes.Add(1)
+		}
+	}
 	cc.WithWatch = interceptor.NewClient(c, interceptor.Funcs{
 		Patch: func(ctx context.Context, c client.WithWatch, obj client.Object, patch client.Patch, opts ...client.PatchOption) error {
-			po := &client.PatchOptions{}
-			po.ApplyOptions(opts)
-			if len(po.DryRun) > 0 {
-				cc.dryRuns.Add(1)
-			} else {
-				cc.writes.Add(1)
-			}
+			count((&client.PatchOptions{}).ApplyOptions(opts).DryRun)
 			return c.Patch(ctx, obj, patch, opts...)
+		},
+		Apply: func(ctx context.Context, c client.WithWatch, obj runtime.ApplyConfiguration, opts ...client.ApplyOption) error {
+			count((&client.ApplyOptions{}).ApplyOptions(opts).DryRun)
+			return c.Apply(ctx, obj, opts...)
 		},
 	})
 	return cc

@@ -139,7 +139,7 @@ func (m *Manager) dryRun(ctx context.Context, c *check) error {
 		_ = m.c.Get(ctx, client.ObjectKeyFromObject(c.obj), existing)
 	}
 	dry := c.obj.DeepCopy()
-	if err := m.c.Patch(ctx, dry, client.Apply, client.DryRunAll, client.ForceOwnership, client.FieldOwner(m.owner.FieldManager)); err != nil {
+	if err := m.c.Apply(ctx, client.ApplyConfigurationFromUnstructured(dry), client.DryRunAll, client.ForceOwnership, client.FieldOwner(m.owner.FieldManager)); err != nil {
 		return ssaerrors.NewDryRunErr(err, dry)
 	}
 	if !compare && dry.GetResourceVersion() != "" {
@@ -164,7 +164,7 @@ func (m *Manager) dryRun(ctx context.Context, c *check) error {
 // write server-side applies c's object.
 func (m *Manager) write(ctx context.Context, c *check) error {
 	obj := c.obj.DeepCopy()
-	if err := m.c.Patch(ctx, obj, client.Apply, client.ForceOwnership, client.FieldOwner(m.owner.FieldManager)); err != nil {
+	if err := m.c.Apply(ctx, client.ApplyConfigurationFromUnstructured(obj), client.ForceOwnership, client.FieldOwner(m.owner.FieldManager)); err != nil {
 		m.memory.forget(c.ref)
 		return fmt.Errorf("%s apply failed: %w", utils.FmtUnstructured(obj), err)
 	}
