@@ -81,14 +81,26 @@ func startController(ctx context.Context, binary string, admin *rest.Config, dir
 		logs.Close()
 		close(p.done)
 	}()
-	go p.sample()
+	go p.sample(filepath.Join(dir, "rss.tsv"))
 	return p, nil
 }
 
 // sample records the peaks of the controller's anonymous and file-backed
-// resident memory (VmHWM holds only their peak sum), every 50 ms.
-func (p *controllerProc) sample() {
+// resident memory (VmHWM holds only their peak sum), every 50 ms, and
+// writes each sample to trace (seconds since start, KiB anon, KiB file).
+func (p *controllerProc) sample(trace string) {
 	path := fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid)
+	out, err := os.Create(trace)
+	if err == nil {
+		defer out.Close()
+	}
+	w := bufio.NewWriter(io.Discard)
+	if out != nil {
+		w = bufio.NewWriter(out)
+		defer w.Flush()
+		fmt.Fprintln(w, "seconds\tanon_kib\tfile_kib")
+	}
+	start := time.Now()
 	for {
 		select {
 		case <-p.done:
@@ -100,6 +112,7 @@ func (p *controllerProc) sample() {
 			continue
 		}
 		anon, file := statusKiB(string(b), "RssAnon:"), statusKiB(string(b), "RssFile:")
+		fmt.Fprintf(w, "%.2f\t%.0f\t%.0f\n", time.Since(start).Seconds(), anon, file)
 		p.mu.Lock()
 		p.anonPeakKiB, p.filePeakKiB = max(p.anonPeakKiB, anon), max(p.filePeakKiB, file)
 		p.mu.Unlock()
