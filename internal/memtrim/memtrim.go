@@ -22,17 +22,33 @@ import (
 // region is one mapping of the executable, [start, end).
 type region struct {
 	start, end uint64
+	// modified says the mapping holds private copies of pages (written
+	// before it was made read-only, as relocated data is): dropping them
+	// would lose the changes.
+	modified bool
 }
 
-// readOnlyRegions returns the mappings of exe in a /proc/<pid>/maps listing
-// that are not writable: its code and read-only data. Writable mappings
-// (initialised data, possibly modified) are left alone.
-func readOnlyRegions(maps []byte, exe string) ([]region, error) {
+// readOnlyRegions returns the mappings of exe in a /proc/<pid>/smaps
+// listing that are not writable: its code and read-only data. Writable
+// mappings (initialised data) are left alone.
+func readOnlyRegions(smaps []byte, exe string) ([]region, error) {
 	var out []region
-	sc := bufio.NewScanner(bytes.NewReader(maps))
+	var cur *region // the read-only mapping of exe being read, if any
+	sc := bufio.NewScanner(bytes.NewReader(smaps))
 	for sc.Scan() {
-		// address perms offset dev inode pathname; the pathname may hold spaces.
-		f := strings.SplitN(sc.Text(), " ", 6)
+		line := sc.Text()
+		key, value, ok := strings.Cut(line, ":")
+		if ok && !strings.Contains(key, " ") && !strings.Contains(key, "-") {
+			// A field of the current mapping: "Anonymous:   12 kB".
+			if cur != nil && (key == "Anonymous" || key == "Swap") && strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(value), "kB")) != "0" {
+				cur.modified = true
+			}
+			continue
+		}
+		cur = nil
+		// A mapping: address perms offset dev inode pathname; the pathname
+		// may hold spaces.
+		f := strings.SplitN(line, " ", 6)
 		if len(f) < 6 || strings.TrimLeft(f[5], " ") != exe || len(f[1]) < 2 || f[1][1] == 'w' {
 			continue
 		}
@@ -43,6 +59,7 @@ func readOnlyRegions(maps []byte, exe string) ([]region, error) {
 			return nil, fmt.Errorf("reading memory map: bad address range %q", f[0])
 		}
 		out = append(out, region{start: start, end: end})
+		cur = &out[len(out)-1]
 	}
 	if err := sc.Err(); err != nil {
 		return nil, fmt.Errorf("reading memory map: %w", err)
