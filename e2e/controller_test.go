@@ -50,12 +50,13 @@ func newControllerEnv(t *testing.T) *controllerEnv {
 	return &controllerEnv{cluster: cluster, admin: admin, kubeconfig: kc}
 }
 
-// startController runs `capstan controller` as its own process.
-func (e *controllerEnv) startController(t *testing.T) *exec.Cmd {
+// startController runs `capstan controller` as its own process, with
+// extra flags, and returns it and its logs (shown if the test fails).
+func (e *controllerEnv) startController(t *testing.T, flags ...string) (*exec.Cmd, *testenv.Buffer) {
 	t.Helper()
-	cmd := exec.Command(binary, controllerArgs(e.kubeconfig, t.TempDir())...)
-	var logs bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &logs, &logs
+	cmd := exec.Command(binary, append(controllerArgs(e.kubeconfig, t.TempDir()), flags...)...)
+	logs := &testenv.Buffer{}
+	cmd.Stdout, cmd.Stderr = logs, logs
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("starting controller: %v", err)
 	}
@@ -63,10 +64,10 @@ func (e *controllerEnv) startController(t *testing.T) *exec.Cmd {
 		_ = cmd.Process.Kill()
 		_ = cmd.Wait()
 		if t.Failed() {
-			t.Logf("controller logs:\n%s", tail(logs.String(), 8000))
+			t.Logf("controller %v logs:\n%s", flags, logs.Tail(8000))
 		}
 	})
-	return cmd
+	return cmd, logs
 }
 
 // controllerArgs runs `capstan controller` as the tests do: with the given
@@ -142,7 +143,7 @@ func TestControllerKilledMidApplyConverges(t *testing.T) {
 	createHTTPSync(t, e.admin, srv, "bulk")
 
 	start := time.Now()
-	first := e.startController(t)
+	first, _ := e.startController(t)
 	var atKill int
 	err := wait.PollUntilContextTimeout(t.Context(), 10*time.Millisecond, 60*time.Second, true, func(ctx context.Context) (bool, error) {
 		atKill = countConfigMaps(t, e.admin, "bulk")

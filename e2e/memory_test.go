@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
@@ -26,8 +25,8 @@ import (
 func TestControllerReleasesStartupPages(t *testing.T) {
 	t.Parallel()
 	e := newControllerEnv(t)
-	released, releasedLogs := e.startLoggedController(t, "--log-level=debug", "--log-format=json")
-	kept, keptLogs := e.startLoggedController(t, "--log-level=debug", "--log-format=json", "--release-startup-pages=false")
+	released, releasedLogs := e.startController(t, "--log-level=debug", "--log-format=json")
+	kept, keptLogs := e.startController(t, "--log-level=debug", "--log-format=json", "--release-startup-pages=false")
 	for _, l := range []*testenv.Buffer{releasedLogs, keptLogs} {
 		waitForLog(t, l, "Starting workers")
 	}
@@ -55,27 +54,6 @@ func TestControllerReleasesStartupPages(t *testing.T) {
 	if r+10*1024 > k {
 		t.Errorf("released controller has %d KiB of its file resident, the other %d KiB: want at least 10 MiB less", r, k)
 	}
-}
-
-// startLoggedController runs `capstan controller` with extra flags and
-// returns the process and its logs.
-func (e *controllerEnv) startLoggedController(t *testing.T, flags ...string) (*exec.Cmd, *testenv.Buffer) {
-	t.Helper()
-	args := append(controllerArgs(e.kubeconfig, t.TempDir()), flags...)
-	cmd := exec.Command(binary, args...)
-	logs := &testenv.Buffer{}
-	cmd.Stdout, cmd.Stderr = logs, logs
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("starting controller: %v", err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-		if t.Failed() {
-			t.Logf("controller %v logs:\n%s", flags, logs.Tail(6000))
-		}
-	})
-	return cmd, logs
 }
 
 func waitForLog(t *testing.T, logs *testenv.Buffer, msg string) {
