@@ -60,7 +60,7 @@ func TestFetchCutMidTransfer(t *testing.T) {
 	checkInventory(t, s, inv)
 	checkUnchanged(t, e.admin, ns, before, owned(t, e.admin, ns, ns, "apps"))
 
-	s = waitSync(t, e.admin, ns, "apps", time.Minute, readyAt(rev2))
+	waitSync(t, e.admin, ns, "apps", time.Minute, readyAt(rev2))
 	if v := getConfigMap(t, e.admin, ns, "a").Data["value"]; v != "2" {
 		t.Errorf("a = %q after the fetch went through, want 2", v)
 	}
