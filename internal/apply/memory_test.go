@@ -2,7 +2,6 @@ package apply
 
 import (
 	"crypto/sha256"
-	"fmt"
 	"testing"
 	"time"
 )
@@ -66,23 +65,5 @@ func TestMemoryRetainsOnlyDesiredObjects(t *testing.T) {
 	m.forget(b)
 	if m.Len() != 0 {
 		t.Errorf("after forget(b): %d entries, want 0", m.Len())
-	}
-}
-
-func TestWritesGoNamespaceByNamespaceWorkloadsLast(t *testing.T) {
-	t.Parallel()
-	c := func(kind, ns, name string) *check { return &check{ref: Ref{Kind: kind, Namespace: ns, Name: name}} }
-	writes := []*check{
-		c("Deployment", "b", "web"), c("Widget", "a", "w"), c("ConfigMap", "b", "cfg"), c("Deployment", "a", "web"),
-		c("ServiceAccount", "a", "web"), c("Service", "a", "web"), c("ClusterRole", "", "r"),
-	}
-	sortWrites(writes)
-	var got []string
-	for _, w := range writes {
-		got = append(got, w.ref.String())
-	}
-	want := []string{"ClusterRole/r", "ServiceAccount/a/web", "Service/a/web", "Deployment/a/web", "Widget/a/w", "ConfigMap/b/cfg", "Deployment/b/web"}
-	if fmt.Sprint(got) != fmt.Sprint(want) {
-		t.Errorf("write order:\n got %v\nwant %v", got, want)
 	}
 }

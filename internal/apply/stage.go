@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"fmt"
-	"sort"
 
 	"github.com/fluxcd/cli-utils/pkg/kstatus/status"
 	ssaerrors "github.com/fluxcd/pkg/ssa/errors"
@@ -88,42 +87,6 @@ func (m *Manager) applyStage(ctx context.Context, objs []*unstructured.Unstructu
 		firstErr = ctx.Err()
 	}
 	return changes, firstErr
-}
-
-// installRank ranks kinds as Helm installs them: what workloads refer to
-// (service accounts, secrets, config, volumes, roles, services) before the
-// workloads. Kinds not listed (custom resources) come last.
-func installRank(kind string) int {
-	order := [...]string{"Namespace", "NetworkPolicy", "ResourceQuota", "LimitRange", "PodDisruptionBudget",
-		"ServiceAccount", "Secret", "ConfigMap", "StorageClass", "PersistentVolume", "PersistentVolumeClaim",
-		"CustomResourceDefinition", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding", "Service",
-		"DaemonSet", "Pod", "ReplicationController", "ReplicaSet", "Deployment", "HorizontalPodAutoscaler",
-		"StatefulSet", "Job", "CronJob", "IngressClass", "Ingress", "APIService"}
-	for i, k := range order {
-		if k == kind {
-			return i
-		}
-	}
-	return len(order)
-}
-
-// sortWrites orders the writes of a stage namespace by namespace, and
-// within a namespace in Helm's install order. Writes go concurrently, so the
-// workloads of the first namespaces start rolling out while later ones are
-// still being written, and a workload's write starts after those of what it
-// refers to in its namespace.
-func sortWrites(writes []*check) {
-	ranks := make(map[*check]int, len(writes))
-	for _, c := range writes {
-		ranks[c] = installRank(c.ref.Kind)
-	}
-	sort.SliceStable(writes, func(i, j int) bool {
-		a, b := writes[i], writes[j]
-		if a.ref.Namespace != b.ref.Namespace {
-			return a.ref.Namespace < b.ref.Namespace
-		}
-		return ranks[a] < ranks[b]
-	})
 }
 
 // dryRun server-side dry-runs c's object and decides whether it would

@@ -10,6 +10,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/capstan-gitops/capstan/internal/build"
+	"github.com/capstan-gitops/capstan/internal/podrefs"
 )
 
 // facts are what the drill read from the rebuilt cluster once the Syncs
@@ -196,7 +197,7 @@ func builtinGroup(group string) bool {
 // nothing creates.
 func (d *diagnosis) checkDependencies(s staticSync, i int) {
 	o := s.Objects[i]
-	spec, err := podSpecOf(o)
+	spec, err := podrefs.Spec(o)
 	if err != nil || spec == nil {
 		return
 	}

@@ -16,6 +16,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	capstanv1 "github.com/capstan-gitops/capstan/components/api/v1"
+	"github.com/capstan-gitops/capstan/internal/podrefs"
 )
 
 // maxHealthChecks bounds how many objects the diagnosis reads.
@@ -97,7 +98,7 @@ func healthOf(ctx context.Context, c client.Client, o *unstructured.Unstructured
 	live := &unstructured.Unstructured{}
 	live.SetGroupVersionKind(o.GroupVersionKind())
 	ns := o.GetNamespace()
-	if ns == "" && podSpecPath(o.GroupVersionKind().Group, o.GetKind()) != nil {
+	if ns == "" && podrefs.SpecPath(o.GroupVersionKind().Group, o.GetKind()) != nil {
 		ns = "default"
 	}
 	if err := c.Get(ctx, client.ObjectKey{Namespace: ns, Name: o.GetName()}, live); err != nil {
@@ -121,7 +122,7 @@ func healthOf(ctx context.Context, c client.Client, o *unstructured.Unstructured
 
 // podTrouble says why the first pod of a workload that is not Ready is not.
 func podTrouble(ctx context.Context, c client.Client, workload *unstructured.Unstructured) string {
-	if podSpecPath(workload.GroupVersionKind().Group, workload.GetKind()) == nil {
+	if podrefs.SpecPath(workload.GroupVersionKind().Group, workload.GetKind()) == nil {
 		return ""
 	}
 	sel, found, _ := unstructured.NestedStringMap(workload.Object, "spec", "selector", "matchLabels")

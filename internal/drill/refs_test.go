@@ -6,6 +6,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/yaml"
+
+	"github.com/capstan-gitops/capstan/internal/podrefs"
 )
 
 func object(t *testing.T, doc string) *unstructured.Unstructured {
@@ -93,7 +95,7 @@ spec:
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			o := object(t, tt.doc)
-			spec, err := podSpecOf(o)
+			spec, err := podrefs.Spec(o)
 			if err != nil {
 				t.Fatal(err)
 			}
