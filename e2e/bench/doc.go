@@ -22,6 +22,8 @@
 //
 // Each figure is printed as key=value lines (min, median and max over the
 // runs) with the ratios and the targets of issue 8, and written as JSON.
+// Beside it, each run's directory holds the controller's log and rss.tsv,
+// its anonymous and file-backed resident memory every 50 ms.
 //
 // Settings, from the environment: BENCH_RUNS (3), BENCH_SIZES (100,1000),
 // BENCH_LARGE=1 (adds 10000), BENCH_OUT (../../bin/bench.json; logs and
