@@ -5,9 +5,9 @@ package bench
 import (
 	"context"
 	"fmt"
-	"sync"
 	"time"
 
+	"golang.org/x/sync/errgroup"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/dynamic"
@@ -87,43 +87,21 @@ func measureLimit(ctx context.Context, cfg *rest.Config, n, parallelism int, dry
 }
 
 // applyAll server-side applies (or with dryRun, dry-runs) objs,
-// parallelism at a time.
+// parallelism at a time, and returns the first error; the others are
+// cancelled.
 func applyAll(ctx context.Context, dc dynamic.Interface, objs []*unstructured.Unstructured, parallelism int, dryRun []string) error {
-	return parallel(ctx, len(objs), parallelism, func(ctx context.Context, i int) error {
-		o := objs[i]
-		k := kind(o.GetKind())
-		_, err := dc.Resource(k.gvr()).Namespace(o.GetNamespace()).Apply(ctx, o.GetName(), o,
-			metav1.ApplyOptions{FieldManager: "bench-limit", Force: true, DryRun: dryRun})
-		if err != nil {
-			return fmt.Errorf("applying %s %s/%s: %w", k, o.GetNamespace(), o.GetName(), err)
-		}
-		return nil
-	})
-}
-
-// parallel runs fn for 0..n-1, limit at a time, and returns the first
-// error; the others are cancelled through ctx.
-func parallel(ctx context.Context, n, limit int, fn func(context.Context, int) error) error {
-	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	sem := make(chan struct{}, max(limit, 1))
-	var wg sync.WaitGroup
-	for i := range n {
-		select {
-		case sem <- struct{}{}:
-		case <-ctx.Done():
-		}
-		if ctx.Err() != nil {
-			break
-		}
-		wg.Add(1)
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			if err := fn(ctx, i); err != nil {
-				cancel(err)
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(max(parallelism, 1))
+	for _, o := range objs {
+		g.Go(func() error {
+			k := kind(o.GetKind())
+			_, err := dc.Resource(k.gvr()).Namespace(o.GetNamespace()).Apply(ctx, o.GetName(), o,
+				metav1.ApplyOptions{FieldManager: "bench-limit", Force: true, DryRun: dryRun})
+			if err != nil {
+				return fmt.Errorf("applying %s %s/%s: %w", k, o.GetNamespace(), o.GetName(), err)
 			}
-		}()
+			return nil
+		})
 	}
-	wg.Wait()
-	return context.Cause(ctx)
+	return g.Wait()
 }
