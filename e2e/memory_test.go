@@ -7,13 +7,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"k8s.io/apimachinery/pkg/util/wait"
 
+	"github.com/capstan-gitops/capstan/internal/memtrim"
 	"github.com/capstan-gitops/capstan/internal/testenv"
 )
 
@@ -85,15 +85,9 @@ func residentFileKiB(t *testing.T, pid int) int64 {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "RssFile:"); ok {
-			n, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
-			if err != nil {
-				t.Fatalf("RssFile %q: %v", v, err)
-			}
-			return n
-		}
+	n := memtrim.ResidentFileKiB(b)
+	if n < 0 {
+		t.Fatalf("no RssFile in /proc/%d/status", pid)
 	}
-	t.Fatalf("no RssFile in /proc/%d/status", pid)
-	return 0
+	return n
 }

@@ -164,16 +164,16 @@ spec:
 
 func version(t *testing.T, c client.Client, ns, name string) string {
 	t.Helper()
-	u := &unstructured.Unstructured{}
-	u.SetAPIVersion("v1")
-	u.SetKind("ConfigMap")
-	if err := c.Get(t.Context(), client.ObjectKey{Namespace: ns, Name: name}, u); err != nil {
-		t.Fatal(err)
-	}
-	return u.GetResourceVersion()
+	return configMap(t, c, ns, name).GetResourceVersion()
 }
 
 func data(t *testing.T, c client.Client, ns, name string) string {
+	t.Helper()
+	v, _, _ := unstructured.NestedString(configMap(t, c, ns, name).Object, "data", "k")
+	return v
+}
+
+func configMap(t *testing.T, c client.Client, ns, name string) *unstructured.Unstructured {
 	t.Helper()
 	u := &unstructured.Unstructured{}
 	u.SetAPIVersion("v1")
@@ -181,6 +181,5 @@ func data(t *testing.T, c client.Client, ns, name string) string {
 	if err := c.Get(t.Context(), client.ObjectKey{Namespace: ns, Name: name}, u); err != nil {
 		t.Fatal(err)
 	}
-	v, _, _ := unstructured.NestedString(u.Object, "data", "k")
-	return v
+	return u
 }

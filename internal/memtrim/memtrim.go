@@ -67,9 +67,9 @@ func readOnlyRegions(smaps []byte, exe string) ([]region, error) {
 	return out, nil
 }
 
-// residentFileKiB returns RssFile from a /proc/<pid>/status text, in KiB,
+// ResidentFileKiB returns RssFile from a /proc/<pid>/status text, in KiB,
 // or -1 when it is not there.
-func residentFileKiB(status []byte) int64 {
+func ResidentFileKiB(status []byte) int64 {
 	for line := range strings.SplitSeq(string(status), "\n") {
 		if v, ok := strings.CutPrefix(line, "RssFile:"); ok {
 			n, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)

@@ -56,5 +56,5 @@ func selfResidentFileKiB() int64 {
 	if err != nil {
 		return -1
 	}
-	return residentFileKiB(b)
+	return ResidentFileKiB(b)
 }

@@ -92,8 +92,8 @@ func TestResidentFileKiB(t *testing.T) {
 		{"RssFile:\tlots kB\n", -1},
 	}
 	for _, tt := range tests {
-		if got := residentFileKiB([]byte(tt.status)); got != tt.want {
-			t.Errorf("residentFileKiB(%q) = %d, want %d", tt.status, got, tt.want)
+		if got := ResidentFileKiB([]byte(tt.status)); got != tt.want {
+			t.Errorf("ResidentFileKiB(%q) = %d, want %d", tt.status, got, tt.want)
 		}
 	}
 }
