@@ -1,3 +1,7 @@
+// Package bootstrap is the `capstan bootstrap` command: it turns options into
+// a plan of named steps (Cluster, Preflight, Git, [Image], Credentials,
+// Install, Sync) and runs it. Every step checks before it acts, so running
+// the same plan again converges and changes nothing.
 package bootstrap
 
 import (
@@ -6,6 +10,9 @@ import (
 	"io"
 	"os"
 	"time"
+
+	"github.com/capstan-gitops/capstan/components/repo"
+	"github.com/capstan-gitops/capstan/internal/steps"
 
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -25,7 +32,7 @@ type Options struct {
 	// Author signs bootstrap's commits.
 	Author git.Signature
 	// Flags are the install settings given on the command line.
-	Flags Flags
+	Flags repo.Flags
 	// CLIVersion is the running CLI's version.
 	CLIVersion string
 	// Timeout bounds the wait for the controller and the root Sync.
@@ -48,15 +55,13 @@ type ClusterEnsurer interface {
 // Deps are the effects a bootstrap uses, injected by the caller.
 type Deps struct {
 	Cluster ClusterEnsurer
-	// Reporter shows progress (a Printer on stderr).
-	Reporter Reporter
+	// Reporter shows progress (a steps.Printer on stderr).
+	Reporter steps.Reporter
 	// Out receives the result (and the --dry-run plan).
 	Out io.Writer
 	// Images loads the controller image into the cluster's nodes when the
 	// cluster cannot pull it (k3d); nil skips the image step.
 	Images ImageImporter
-	// NewClient builds a client for a cluster; nil uses controller-runtime's.
-	NewClient func(c clusters.Cluster) (client.Client, error)
 }
 
 // run is the state one bootstrap shares between its steps.
@@ -67,7 +72,7 @@ type run struct {
 	ep       git.Endpoint
 	workDir  string
 	wt       *git.Worktree
-	in       RepoInput
+	in       repo.Input
 	files    map[string][]byte
 	revision string
 	cluster  clusters.Cluster
@@ -76,7 +81,8 @@ type run struct {
 	generatedKey string
 }
 
-// Run bootstraps: preflight, cluster, git, credentials, install, sync.
+// Run bootstraps: cluster, preflight, git, image (k3d only), credentials,
+// install, sync.
 func Run(ctx context.Context, opts Options, deps Deps) error {
 	if err := opts.validate(); err != nil {
 		return err
@@ -97,22 +103,22 @@ func Run(ctx context.Context, opts Options, deps Deps) error {
 	return r.plan().Execute(ctx, deps.Reporter)
 }
 
-func (r *run) plan() Plan {
-	steps := []Step{
+func (r *run) plan() steps.Plan {
+	plan := []steps.Step{
 		{Name: "Cluster", Run: r.ensureCluster, Hint: "check that the cluster runs and --kubeconfig/--context point at it, or create one with --k3d NAME or --kwok NAME"},
 		{Name: "Preflight", Run: r.preflight, Hint: "check --url and the credentials (--username with CAPSTAN_GIT_PASSWORD or CAPSTAN_GIT_TOKEN, or --private-key-file with --ssh-known-hosts); they need push access"},
 		{Name: "Git", Run: r.commitAndPush, Hint: "check push access to the branch; nothing was installed, run the same command again"},
 	}
 	if r.deps.Images != nil {
-		steps = append(steps, Step{Name: "Image", Run: r.importImage, Hint: "pass --image with a registry image the cluster can pull"})
+		plan = append(plan, steps.Step{Name: "Image", Run: r.importImage, Hint: "pass --image with a registry image the cluster can pull"})
 	}
 	resume := "run the same command again: bootstrap resumes where it stopped"
-	steps = append(steps,
-		Step{Name: "Credentials", Run: r.applyCredentials, Hint: resume},
-		Step{Name: "Install", Run: r.install, Hint: "see `kubectl -n capstan-system get deploy,pods` and the controller's logs; " + resume},
-		Step{Name: "Sync", Run: r.syncNow, Hint: "see `kubectl -n capstan-system get syncs` and the controller's logs; " + resume},
+	plan = append(plan,
+		steps.Step{Name: "Credentials", Run: r.applyCredentials, Hint: resume},
+		steps.Step{Name: "Install", Run: r.install, Hint: "see `kubectl -n capstan-system get deploy,pods` and the controller's logs; " + resume},
+		steps.Step{Name: "Sync", Run: r.syncNow, Hint: "see `kubectl -n capstan-system get syncs` and the controller's logs; " + resume},
 	)
-	return Plan{Steps: steps}
+	return steps.Plan{Steps: plan}
 }
 
 func (o Options) validate() error {
@@ -125,10 +131,4 @@ func (o Options) validate() error {
 		return fmt.Errorf("--path must be a directory inside the repository, such as clusters/dwk")
 	}
 	return nil
-}
-
-// hasCredentials reports whether the cluster needs a git credentials Secret.
-func (o Options) hasCredentials() bool {
-	a := o.Auth
-	return a.Username != "" || a.Password != "" || a.BearerToken != "" || len(a.Identity) > 0
 }

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/capstan-gitops/capstan/components/repo"
+
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -45,7 +47,7 @@ func (r *run) resolveSSHAuth(ctx context.Context) error {
 
 func (r *run) storedCredentials(ctx context.Context) (map[string][]byte, error) {
 	s := &corev1.Secret{}
-	err := r.client.Get(ctx, client.ObjectKey{Namespace: manifests.Namespace, Name: CredentialsSecret}, s)
+	err := r.client.Get(ctx, client.ObjectKey{Namespace: manifests.Namespace, Name: repo.CredentialsSecret}, s)
 	if apierrors.IsNotFound(err) {
 		return nil, nil
 	}

@@ -10,6 +10,10 @@ import (
 	"path/filepath"
 	"sort"
 
+	"github.com/capstan-gitops/capstan/internal/redact"
+
+	"github.com/capstan-gitops/capstan/components/repo"
+
 	"github.com/capstan-gitops/capstan/internal/git"
 )
 
@@ -83,17 +87,17 @@ func (r *run) checkout(ctx context.Context) error {
 		return err
 	}
 	r.wt = wt
-	r.in = RepoInput{URL: r.opts.URL, Branch: r.opts.Branch, Path: path.Clean(r.opts.Path), HasCredentials: r.opts.hasCredentials()}
+	r.in = repo.Input{URL: r.opts.URL, Branch: r.opts.Branch, Path: path.Clean(r.opts.Path), HasCredentials: !r.opts.Auth.IsZero()}
 	stored, err := r.storedSettings()
 	if err != nil {
 		return err
 	}
-	r.in.Settings, _ = Resolve(r.opts.Flags, stored, r.opts.CLIVersion)
-	files, err := RenderFiles(r.in)
+	r.in.Settings, _ = repo.Resolve(r.opts.Flags, stored, r.opts.CLIVersion)
+	files, err := repo.RenderFiles(r.in)
 	if err != nil {
 		return err
 	}
-	kust := path.Join(r.in.Dir(), KustomizationFile)
+	kust := path.Join(r.in.Dir(), repo.KustomizationFile)
 	if exists(r.wt.Dir(), kust) {
 		delete(files, kust) // the user's kustomization (and patches) stay
 	}
@@ -101,15 +105,15 @@ func (r *run) checkout(ctx context.Context) error {
 	return nil
 }
 
-func (r *run) storedSettings() (*Settings, error) {
-	data, err := os.ReadFile(filepath.Join(r.wt.Dir(), filepath.FromSlash(path.Join(r.in.Dir(), SettingsFile))))
+func (r *run) storedSettings() (*repo.Settings, error) {
+	data, err := os.ReadFile(filepath.Join(r.wt.Dir(), filepath.FromSlash(path.Join(r.in.Dir(), repo.SettingsFile))))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("reading stored settings: %w", err)
 	}
-	return ParseSettings(data)
+	return repo.ParseSettings(data)
 }
 
 func exists(root, slashPath string) bool {
@@ -132,7 +136,7 @@ func (r *run) dryRun(ctx context.Context) error {
 		return err
 	}
 	w := r.deps.Out
-	fmt.Fprintf(w, "Plan for %s (branch %s, path %s):\n", git.Redact(r.opts.URL), r.opts.Branch, r.in.Path)
+	fmt.Fprintf(w, "Plan for %s (branch %s, path %s):\n", redact.URL(r.opts.URL), r.opts.Branch, r.in.Path)
 	for i, name := range r.plan().Names() {
 		fmt.Fprintf(w, "  %d. %s\n", i+1, name)
 	}

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/capstan-gitops/capstan/components/repo"
+
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 )
@@ -57,7 +59,7 @@ func TestImageStepBuildsAndImportsTheControllerImage(t *testing.T) {
 		opts:    Options{ControllerBinary: bin, CLIVersion: "v0.4.0"},
 		deps:    Deps{Images: imp},
 		workDir: dir,
-		in:      RepoInput{Settings: Settings{Version: "v0.4.0"}},
+		in:      repo.Input{Settings: repo.Settings{Version: "v0.4.0"}},
 	}
 	if !slices.Contains(r.plan().Names(), "Image") {
 		t.Fatalf("plan %v has no Image step although the cluster imports images", r.plan().Names())

@@ -6,13 +6,15 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/capstan-gitops/capstan/components/repo"
+
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	capstanv1 "github.com/capstan-gitops/capstan/components/api/v1"
+	capstanv1 "github.com/capstan-gitops/capstan/api/v1"
 	"github.com/capstan-gitops/capstan/components/manifests"
 	"github.com/capstan-gitops/capstan/internal/apply"
 	"github.com/capstan-gitops/capstan/internal/build"
@@ -29,7 +31,7 @@ func (r *run) timeout() time.Duration {
 }
 
 func rootKey() client.ObjectKey {
-	return client.ObjectKey{Namespace: manifests.Namespace, Name: RootSyncName}
+	return client.ObjectKey{Namespace: manifests.Namespace, Name: repo.RootSyncName}
 }
 
 // install applies what was committed, byte for byte, unless the root Sync
@@ -47,25 +49,11 @@ func (r *run) install(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("reading the committed components: %w", err)
 	}
-	mgr := apply.NewManager(r.client, RootOwner())
-	res, err := mgr.Apply(ctx, objs, apply.Options{Timeout: r.timeout()})
+	res, err := repo.Install(ctx, r.client, objs, repo.InstallOptions{Timeout: r.timeout(), WaitController: true})
 	if err != nil {
-		return "", fmt.Errorf("applying components: %w", err)
-	}
-	deploy := apply.Ref{Group: "apps", Version: "v1", Kind: "Deployment", Namespace: manifests.Namespace, Name: manifests.ControllerName}
-	if err := mgr.Wait(ctx, []apply.Ref{deploy}, r.timeout()); err != nil {
-		return "", fmt.Errorf("the controller did not become available: %w", err)
+		return "", err
 	}
 	return fmt.Sprintf("%d objects applied (%d created), controller available", len(objs), res.Count(apply.Created)), nil
-}
-
-// RootOwner marks installed objects as the root Sync's, so that the
-// controller adopts them at its first reconcile.
-func RootOwner() apply.Owner {
-	return apply.Owner{FieldManager: capstanv1.FieldManager, Labels: map[string]string{
-		capstanv1.SyncNameLabel:      RootSyncName,
-		capstanv1.SyncNamespaceLabel: manifests.Namespace,
-	}}
 }
 
 // syncNow asks the controller to reconcile the root Sync at once and waits
@@ -106,7 +94,7 @@ func (r *run) syncNow(ctx context.Context) (string, error) {
 // syncOutcome reports whether the root Sync finished handling the request
 // token (or a later one) at revision, and the failure if it did not succeed.
 func syncOutcome(s *capstanv1.Sync, token, revision string) (bool, error) {
-	if !handledSince(s.Status.LastHandledReconcileAt, token) || s.Status.ObservedGeneration != s.Generation {
+	if !s.HandledRequest(token) {
 		return false, nil
 	}
 	ready := apimeta.FindStatusCondition(s.Status.Conditions, capstanv1.ReadyCondition)

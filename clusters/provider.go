@@ -49,6 +49,3 @@ type Cluster struct {
 
 // ErrNotOwned means Capstan refused to delete a cluster it did not create.
 var ErrNotOwned = errors.New("cluster was not created by capstan")
-
-// ErrUnreachable means the cluster's API server did not answer.
-var ErrUnreachable = errors.New("kubernetes api server unreachable")

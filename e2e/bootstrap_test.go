@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/capstan-gitops/capstan/components/repo"
+
 	gogit "github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
 	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
@@ -20,8 +22,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/wait"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/capstan-gitops/capstan/bootstrap"
-	capstanv1 "github.com/capstan-gitops/capstan/components/api/v1"
+	capstanv1 "github.com/capstan-gitops/capstan/api/v1"
 	"github.com/capstan-gitops/capstan/components/manifests"
 	"github.com/capstan-gitops/capstan/internal/golden"
 	"github.com/capstan-gitops/capstan/internal/testenv"
@@ -90,7 +91,7 @@ func (tg *target) runControllerWhenInstalled(t *testing.T) {
 func (tg *target) rootSync(t *testing.T) *capstanv1.Sync {
 	t.Helper()
 	s := &capstanv1.Sync{}
-	if err := tg.admin.Get(t.Context(), client.ObjectKey{Namespace: manifests.Namespace, Name: bootstrap.RootSyncName}, s); err != nil {
+	if err := tg.admin.Get(t.Context(), client.ObjectKey{Namespace: manifests.Namespace, Name: repo.RootSyncName}, s); err != nil {
 		t.Fatalf("reading the root Sync: %v", err)
 	}
 	return s
@@ -154,7 +155,7 @@ func TestBootstrapRerunRecoverAndUpgrade(t *testing.T) {
 	if f.head(t) != patched {
 		t.Error("bootstrap rewrote the user's kustomization.yaml")
 	}
-	if cm := first.configMap(t, manifests.Namespace, bootstrap.SettingsName); cm == nil || cm.Annotations["team"] != "platform" {
+	if cm := first.configMap(t, manifests.Namespace, repo.SettingsName); cm == nil || cm.Annotations["team"] != "platform" {
 		t.Errorf("the user's patch was not applied: %+v", cm)
 	}
 	pushed = patched
@@ -177,7 +178,7 @@ func TestBootstrapRerunRecoverAndUpgrade(t *testing.T) {
 	mustSucceed(t, "install --export", out)
 	upgrade := f.srv.Commit(t, "fleet", "main", map[string]string{"clusters/e2e/capstan-system/components.yaml": out.stdout}, "upgrade capstan")
 	requestRootSync(t, second.admin)
-	waitSyncReady(t, second.admin, manifests.Namespace, bootstrap.RootSyncName, "main@sha1:"+upgrade, 2*time.Minute)
+	waitSyncReady(t, second.admin, manifests.Namespace, repo.RootSyncName, "main@sha1:"+upgrade, 2*time.Minute)
 	dep := &appsv1.Deployment{}
 	if err := second.admin.Get(t.Context(), client.ObjectKey{Namespace: manifests.Namespace, Name: manifests.ControllerName}, dep); err != nil {
 		t.Fatal(err)
@@ -190,7 +191,7 @@ func TestBootstrapRerunRecoverAndUpgrade(t *testing.T) {
 func requestRootSync(t *testing.T, c client.Client) {
 	t.Helper()
 	s := &capstanv1.Sync{}
-	key := client.ObjectKey{Namespace: manifests.Namespace, Name: bootstrap.RootSyncName}
+	key := client.ObjectKey{Namespace: manifests.Namespace, Name: repo.RootSyncName}
 	if err := c.Get(t.Context(), key, s); err != nil {
 		t.Fatal(err)
 	}
@@ -229,7 +230,7 @@ func TestInterruptedBootstrapConverges(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	secret := client.ObjectKey{Namespace: manifests.Namespace, Name: bootstrap.CredentialsSecret}
+	secret := client.ObjectKey{Namespace: manifests.Namespace, Name: repo.CredentialsSecret}
 	err := wait.PollUntilContextTimeout(t.Context(), 5*time.Millisecond, time.Minute, true, func(ctx context.Context) (bool, error) {
 		return tg.admin.Get(ctx, secret, &corev1.Secret{}) == nil, nil
 	})
@@ -240,7 +241,7 @@ func TestInterruptedBootstrapConverges(t *testing.T) {
 	_ = cmd.Wait()
 	pushed := f.head(t)
 	s := &capstanv1.Sync{}
-	rootErr := tg.admin.Get(t.Context(), client.ObjectKey{Namespace: manifests.Namespace, Name: bootstrap.RootSyncName}, s)
+	rootErr := tg.admin.Get(t.Context(), client.ObjectKey{Namespace: manifests.Namespace, Name: repo.RootSyncName}, s)
 	if rootErr == nil && s.Status.LastAppliedRevision != "" {
 		t.Fatal("the first bootstrap finished before it was killed; the test interrupted nothing")
 	}

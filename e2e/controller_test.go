@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/capstan-gitops/capstan/internal/kubeclient"
+
 	corev1 "k8s.io/api/core/v1"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -18,8 +20,7 @@ import (
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	capstanv1 "github.com/capstan-gitops/capstan/components/api/v1"
-	"github.com/capstan-gitops/capstan/components/controller"
+	capstanv1 "github.com/capstan-gitops/capstan/api/v1"
 	"github.com/capstan-gitops/capstan/components/manifests"
 	"github.com/capstan-gitops/capstan/internal/testenv"
 )
@@ -111,7 +112,7 @@ func runController(ctx context.Context, t *testing.T, admin *rest.Config) {
 // adminClient returns a client for cluster that knows Capstan's types.
 func adminClient(t *testing.T, cluster *testenv.Cluster) client.Client {
 	t.Helper()
-	scheme, err := controller.NewScheme()
+	scheme, err := kubeclient.NewScheme()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/capstan-gitops/capstan/components/repo"
+
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -19,8 +21,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/wait"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/capstan-gitops/capstan/bootstrap"
-	capstanv1 "github.com/capstan-gitops/capstan/components/api/v1"
+	capstanv1 "github.com/capstan-gitops/capstan/api/v1"
 	"github.com/capstan-gitops/capstan/components/manifests"
 	"github.com/capstan-gitops/capstan/internal/git"
 	"github.com/capstan-gitops/capstan/internal/testenv"
@@ -66,7 +67,7 @@ func webFiles(srv *testenv.GitServer) map[string]string {
 		"apps/web/deployment.yaml": webDeployment,
 		"apps/web/secret.yaml":     "apiVersion: v1\nkind: Secret\nmetadata:\n  name: web-secret\n  namespace: web\nstringData:\n  token: one\n",
 		"clusters/e2e/web.yaml": "apiVersion: capstan.dev/v1\nkind: Sync\nmetadata:\n  name: web\n  namespace: capstan-system\nspec:\n" +
-			"  url: " + srv.HTTPURL("fleet") + "\n  path: apps/web\n  interval: 1h\n  timeout: 2m\n  secretRef:\n    name: " + bootstrap.CredentialsSecret + "\n",
+			"  url: " + srv.HTTPURL("fleet") + "\n  path: apps/web\n  interval: 1h\n  timeout: 2m\n  secretRef:\n    name: " + repo.CredentialsSecret + "\n",
 	}
 }
 

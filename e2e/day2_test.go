@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/capstan-gitops/capstan/components/repo"
+
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -18,7 +20,6 @@ import (
 	"k8s.io/apimachinery/pkg/util/wait"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/capstan-gitops/capstan/bootstrap"
 	"github.com/capstan-gitops/capstan/components/manifests"
 	"github.com/capstan-gitops/capstan/internal/golden"
 	"github.com/capstan-gitops/capstan/internal/testenv"
@@ -79,7 +80,7 @@ func testUninstall(t *testing.T, d *day2) {
 	r := d.run(t, "uninstall", "--dry-run")
 	mustSucceed(t, "uninstall --dry-run", r)
 	golden.Assert(t, "uninstall-dry-run", []byte(r.stdout))
-	d.sync(t, bootstrap.RootSyncName) // still there
+	d.sync(t, repo.RootSyncName) // still there
 	r = d.run(t, "uninstall")
 	if r.code != 1 || !strings.Contains(r.stderr, "--yes") {
 		t.Errorf("uninstall without --yes and without a terminal: exit %d, stderr %q", r.code, r.stderr)
@@ -290,11 +291,11 @@ func testStatus(t *testing.T, d *day2) {
 	if err := json.Unmarshal([]byte(r.stdout), &rows); err != nil || len(rows) != 2 || rows[0]["ready"] != "True" || rows[1]["ready"] != "True" {
 		t.Errorf("status -A -o json = %v (%v):\n%s", rows, err, r.stdout)
 	}
-	r = d.run(t, "status", bootstrap.RootSyncName)
+	r = d.run(t, "status", repo.RootSyncName)
 	mustSucceed(t, "status NAME", r)
 	for _, want := range []string{"Inventory (", "├── ConfigMap", "Sync.capstan.dev", "capstan-system/web", "Deployment.apps", "capstan-system/capstan-controller"} {
 		if !strings.Contains(r.stdout, want) {
-			t.Errorf("status %s lacks %q:\n%s", bootstrap.RootSyncName, want, r.stdout)
+			t.Errorf("status %s lacks %q:\n%s", repo.RootSyncName, want, r.stdout)
 		}
 	}
 	r = d.run(t, "status", "web")

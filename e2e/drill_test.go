@@ -9,9 +9,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/capstan-gitops/capstan/bootstrap"
+	"github.com/capstan-gitops/capstan/components/repo"
+
 	"github.com/capstan-gitops/capstan/clusters/kwok"
-	"github.com/capstan-gitops/capstan/internal/drill"
+	"github.com/capstan-gitops/capstan/drill"
 	"github.com/capstan-gitops/capstan/internal/testenv"
 )
 
@@ -30,9 +31,9 @@ func newDrillRepo(t *testing.T, bootstrapped bool, edit map[string]*string) *dri
 	srv.InitRepo(t, "dwk")
 	files := exampleFiles(t, "dwk")
 	if bootstrapped {
-		rendered, err := bootstrap.RenderFiles(bootstrap.RepoInput{
+		rendered, err := repo.RenderFiles(repo.Input{
 			URL: srv.HTTPURL("dwk"), Branch: "main", Path: "clusters/dwk", HasCredentials: true,
-			Settings: bootstrap.Settings{Version: "v0.0.0-e2e", LogLevel: "info", Interval: time.Minute},
+			Settings: repo.Settings{Version: "v0.0.0-e2e", LogLevel: "info", Interval: time.Minute},
 		})
 		if err != nil {
 			t.Fatal(err)

@@ -16,6 +16,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/capstan-gitops/capstan/components/repo"
+	"github.com/capstan-gitops/capstan/internal/kubeclient"
+
 	"github.com/docker/docker/api/types/container"
 	dockerclient "github.com/docker/docker/client"
 	k3dtypes "github.com/k3d-io/k3d/v5/pkg/types"
@@ -25,10 +28,8 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/capstan-gitops/capstan/bootstrap"
 	"github.com/capstan-gitops/capstan/clusters/k3d"
 	"github.com/capstan-gitops/capstan/clusters/kwok"
-	"github.com/capstan-gitops/capstan/components/controller"
 	"github.com/capstan-gitops/capstan/components/manifests"
 	"github.com/capstan-gitops/capstan/e2e/k3dstandin"
 )
@@ -185,7 +186,7 @@ func k3dAdminClient(kubeconfig, contextName string) (client.Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	scheme, err := controller.NewScheme()
+	scheme, err := kubeclient.NewScheme()
 	if err != nil {
 		return nil, err
 	}
@@ -291,7 +292,7 @@ func (e *k3dEnv) checkCluster(t *testing.T, name, kc, rev string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitSyncReady(t, admin, manifests.Namespace, bootstrap.RootSyncName, "main@sha1:"+rev, 2*time.Minute)
+	waitSyncReady(t, admin, manifests.Namespace, repo.RootSyncName, "main@sha1:"+rev, 2*time.Minute)
 	dep := &appsv1.Deployment{}
 	if err := admin.Get(t.Context(), client.ObjectKey{Namespace: manifests.Namespace, Name: manifests.ControllerName}, dep); err != nil {
 		t.Fatal(err)

@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/capstan-gitops/capstan/components/repo"
+
 	gogit "github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing/object"
 	corev1 "k8s.io/api/core/v1"
@@ -20,8 +22,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/wait"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/capstan-gitops/capstan/bootstrap"
-	capstanv1 "github.com/capstan-gitops/capstan/components/api/v1"
+	capstanv1 "github.com/capstan-gitops/capstan/api/v1"
 	"github.com/capstan-gitops/capstan/components/manifests"
 	"github.com/capstan-gitops/capstan/internal/testenv"
 )
@@ -117,12 +118,12 @@ func TestNoSecretLeaks(t *testing.T) {
 				t.Fatalf("root Sync at %q, want %s", root.Status.LastAppliedRevision, want)
 			}
 			assertSOPSSynced(t, tg.admin)
-			mustSucceed(t, "reconcile", run("reconcile", bootstrap.RootSyncName))
+			mustSucceed(t, "reconcile", run("reconcile", repo.RootSyncName))
 			mustSucceed(t, "status", run("status", "-A"))
-			mustSucceed(t, "status of the root Sync", run("status", bootstrap.RootSyncName))
+			mustSucceed(t, "status of the root Sync", run("status", repo.RootSyncName))
 			mustSucceed(t, "check", run("check"))
-			mustSucceed(t, "diff", run("diff", bootstrap.RootSyncName))
-			mustSucceed(t, "diff -o json", run("diff", "-o", "json", bootstrap.RootSyncName))
+			mustSucceed(t, "diff", run("diff", repo.RootSyncName))
+			mustSucceed(t, "diff -o json", run("diff", "-o", "json", repo.RootSyncName))
 			assertCredentialsInUse(t, tg.admin, m.key, m.value(f.srv))
 
 			tg.stop()
@@ -175,7 +176,7 @@ func plantedSecrets(srv *testenv.GitServer) map[string]string {
 func assertCredentialsInUse(t *testing.T, c client.Client, key string, value []byte) {
 	t.Helper()
 	s := &corev1.Secret{}
-	if err := c.Get(t.Context(), client.ObjectKey{Namespace: manifests.Namespace, Name: bootstrap.CredentialsSecret}, s); err != nil {
+	if err := c.Get(t.Context(), client.ObjectKey{Namespace: manifests.Namespace, Name: repo.CredentialsSecret}, s); err != nil {
 		t.Fatalf("reading the credentials: %v", err)
 	}
 	if !bytes.Equal(bytes.TrimSpace(s.Data[key]), bytes.TrimSpace(value)) {

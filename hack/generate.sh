@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Generates the deepcopy functions of components/api/... and the CRD manifest
+# Generates the deepcopy functions of api/... and the CRD manifest
 # that components/manifests embeds, with the controller-gen pinned in
 # hack/tools/dev/go.mod. Run from anywhere; `make generate` calls it.
 set -euo pipefail
@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 go tool -modfile=hack/tools/dev/go.mod controller-gen \
 	object:headerFile=hack/boilerplate.go.txt \
 	crd:crdVersions=v1 \
-	paths=./components/api/... \
+	paths=./api/... \
 	output:crd:artifacts:config=components/manifests/crd
 
 # docs/api.md, the Sync API reference, from the CRD just generated.

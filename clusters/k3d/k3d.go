@@ -22,6 +22,9 @@ import (
 	"os"
 	"time"
 
+	"github.com/capstan-gitops/capstan/internal/kubeclient"
+	"github.com/capstan-gitops/capstan/internal/kubeconfig"
+
 	"github.com/k3d-io/k3d/v5/pkg/client"
 	"github.com/k3d-io/k3d/v5/pkg/config/v1alpha5"
 	"github.com/k3d-io/k3d/v5/pkg/runtimes"
@@ -63,7 +66,7 @@ type Options struct {
 	// ConfigFile is a k3d.io/v1alpha5 Simple config, as for `k3d cluster create --config`.
 	ConfigFile string
 	// Kubeconfig is the file the "k3d-<name>" context is merged into; empty
-	// writes no file. The caller passes clusters.DefaultKubeconfig() to
+	// writes no file. The caller passes kubeconfig.DefaultPath() to
 	// update the user's own.
 	Kubeconfig string
 	// Timeout bounds cluster creation (default DefaultTimeout).
@@ -230,11 +233,11 @@ func (p *Provider) access(ctx context.Context, name string, created bool) (clust
 	}
 	contextName := k3dtypes.GetDefaultObjectName(name)
 	if p.opts.Kubeconfig != "" {
-		if err := clusters.MergeKubeconfig(ctx, p.opts.Kubeconfig, kc, contextName); err != nil {
+		if err := kubeconfig.Merge(ctx, p.opts.Kubeconfig, kc, contextName); err != nil {
 			return clusters.Cluster{}, err
 		}
 	}
-	cfg, err := clusters.RESTConfig(kc, contextName)
+	cfg, err := kubeconfig.RESTConfig(kc, contextName)
 	if err != nil {
 		return clusters.Cluster{}, err
 	}
@@ -249,12 +252,12 @@ func (p *Provider) access(ctx context.Context, name string, created bool) (clust
 
 func waitAPI(ctx context.Context, cfg *rest.Config, retry bool) error {
 	if !retry {
-		_, err := clusters.Ping(ctx, cfg, pingTimeout)
+		_, err := kubeclient.Ping(ctx, cfg, pingTimeout)
 		return err
 	}
 	var last error
 	err := wait.PollUntilContextTimeout(ctx, time.Second, readyTimeout, true, func(ctx context.Context) (bool, error) {
-		_, last = clusters.Ping(ctx, cfg, pingTimeout)
+		_, last = kubeclient.Ping(ctx, cfg, pingTimeout)
 		return last == nil, nil
 	})
 	if err != nil && last != nil {
@@ -281,7 +284,7 @@ func (p *Provider) Delete(ctx context.Context) error {
 	if p.opts.Kubeconfig == "" {
 		return nil
 	}
-	return clusters.RemoveKubeconfigContext(ctx, p.opts.Kubeconfig, k3dtypes.GetDefaultObjectName(name))
+	return kubeconfig.RemoveContext(ctx, p.opts.Kubeconfig, k3dtypes.GetDefaultObjectName(name))
 }
 
 // deleteCluster deletes the cluster and checks that its containers are

@@ -10,6 +10,9 @@ import (
 	"slices"
 	"time"
 
+	"github.com/capstan-gitops/capstan/internal/kubeclient"
+	"github.com/capstan-gitops/capstan/internal/kubeconfig"
+
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
@@ -163,7 +166,7 @@ func (p *Provider) access(ctx context.Context, created bool) (*rest.Config, erro
 		if err != nil {
 			return nil, fmt.Errorf("parsing kubeconfig of kwok cluster %s: %w", p.opts.Name, err)
 		}
-		if err := clusters.MergeKubeconfig(ctx, p.opts.Kubeconfig, kc, p.Context()); err != nil {
+		if err := kubeconfig.Merge(ctx, p.opts.Kubeconfig, kc, p.Context()); err != nil {
 			return nil, err
 		}
 	}
@@ -173,7 +176,7 @@ func (p *Provider) access(ctx context.Context, created bool) (*rest.Config, erro
 	if err != nil {
 		return nil, fmt.Errorf("loading context %s from %s: %w", p.Context(), p.opts.Kubeconfig, err)
 	}
-	_, err = clusters.Ping(ctx, cfg, PingTimeout)
+	_, err = kubeclient.Ping(ctx, cfg, PingTimeout)
 	if err == nil || created {
 		return cfg, err
 	}
@@ -186,7 +189,7 @@ func (p *Provider) access(ctx context.Context, created bool) (*rest.Config, erro
 func (p *Provider) waitReady(ctx context.Context, cfg *rest.Config) error {
 	var last error
 	err := wait.PollUntilContextTimeout(ctx, time.Second, restartTimeout, true, func(ctx context.Context) (bool, error) {
-		_, last = clusters.Ping(ctx, cfg, PingTimeout)
+		_, last = kubeclient.Ping(ctx, cfg, PingTimeout)
 		return last == nil, nil
 	})
 	if err != nil && last != nil {
@@ -212,5 +215,5 @@ func (p *Provider) Delete(ctx context.Context) error {
 		return nil
 	}
 	// kwokctl only logs a failure to remove the context; make sure it is gone.
-	return clusters.RemoveKubeconfigContext(ctx, p.opts.Kubeconfig, p.Context())
+	return kubeconfig.RemoveContext(ctx, p.opts.Kubeconfig, p.Context())
 }

@@ -10,6 +10,7 @@ import (
 	utiljson "k8s.io/apimachinery/pkg/util/json"
 
 	"github.com/capstan-gitops/capstan/internal/build"
+	"github.com/capstan-gitops/capstan/internal/source"
 )
 
 // BuildCache remembers the last build of each checkout and path, so that an
@@ -37,7 +38,7 @@ func NewBuildCache() *BuildCache {
 
 // Get returns fresh copies of the objects built from checkout at path, and
 // where each is defined.
-func (c *BuildCache) Get(ctx context.Context, checkout Checkout, path string, limits build.Limits) ([]*unstructured.Unstructured, []build.Source, error) {
+func (c *BuildCache) Get(ctx context.Context, checkout source.Checkout, path string, limits build.Limits) ([]*unstructured.Unstructured, []build.Source, error) {
 	key := buildKey{dir: checkout.Dir, path: path}
 	c.mu.Lock()
 	b, ok := c.entries[key]
@@ -94,9 +95,9 @@ func decodeAll(encoded [][]byte) ([]*unstructured.Unstructured, error) {
 
 // forgetOthers drops builds of other revisions at the same path of the same
 // repository, so the cache holds one build per Sync-like key.
-func (c *BuildCache) forgetOthers(checkout Checkout, path string) {
+func (c *BuildCache) forgetOthers(checkout source.Checkout, path string) {
 	for k := range c.entries {
-		if k.path == path && k.dir != checkout.Dir && sameRepo(k.dir, checkout.Dir) {
+		if k.path == path && k.dir != checkout.Dir && source.SameRepo(k.dir, checkout.Dir) {
 			delete(c.entries, k)
 		}
 	}

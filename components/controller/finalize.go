@@ -11,7 +11,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
-	capstanv1 "github.com/capstan-gitops/capstan/components/api/v1"
+	capstanv1 "github.com/capstan-gitops/capstan/api/v1"
+	"github.com/capstan-gitops/capstan/internal/apply"
 )
 
 // finalize runs when a Sync is deleted: with prune enabled and the Sync not
@@ -27,7 +28,7 @@ func (r *Reconciler) finalize(ctx context.Context, sync *capstanv1.Sync) (ctrl.R
 		if err != nil {
 			return ctrl.Result{}, err
 		}
-		res, err := mgr.Prune(ctx, inventoryRefs(sync), pruneOptions())
+		res, err := mgr.Prune(ctx, apply.InventoryOf(sync.Status.Inventory).Refs(), pruneOptions())
 		if err != nil {
 			r.Recorder.Eventf(sync, nil, corev1.EventTypeWarning, capstanv1.PruneFailedReason, "Delete", "%s", truncate(err.Error(), 1024))
 			return ctrl.Result{RequeueAfter: 5 * time.Second}, nil

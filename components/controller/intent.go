@@ -16,11 +16,11 @@ import (
 // would leave them behind instead of pruning them. The inventory may then
 // list objects that were never created; a prune counts a missing object as
 // gone. Nothing is written when every object is listed already.
-func (run *run) recordIntent(ctx context.Context, old, desired []apply.Ref) error {
-	if len(apply.Stale(desired, old)) == 0 {
+func (run *run) recordIntent(ctx context.Context, old, desired apply.Inventory) error {
+	if len(desired.Stale(old)) == 0 {
 		return nil
 	}
-	intent := toInventory(union(old, desired))
+	intent := old.Union(desired).Status()
 	obj := run.base.DeepCopy()
 	obj.Status.Inventory = intent
 	if err := run.r.Client.Status().Patch(ctx, obj, client.MergeFrom(run.base)); err != nil {

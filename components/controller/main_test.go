@@ -7,6 +7,8 @@ import (
 	"os"
 	"testing"
 
+	"github.com/capstan-gitops/capstan/internal/kubeclient"
+
 	"github.com/go-logr/logr"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -63,7 +65,7 @@ func runTests(m *testing.M) int {
 // startController installs Capstan's CRD and RBAC (everything but the
 // Deployment, whose pod kwok would only simulate) and runs the manager.
 func startController(ctx context.Context, cluster *testenv.Cluster, logger logr.Logger) (func(), error) {
-	scheme, err := NewScheme()
+	scheme, err := kubeclient.NewScheme()
 	if err != nil {
 		return nil, err
 	}

@@ -7,10 +7,11 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/capstan-gitops/capstan/internal/source"
+
 	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
@@ -19,7 +20,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
-	capstanv1 "github.com/capstan-gitops/capstan/components/api/v1"
+	capstanv1 "github.com/capstan-gitops/capstan/api/v1"
 	"github.com/capstan-gitops/capstan/components/manifests"
 	"github.com/capstan-gitops/capstan/internal/build"
 	"github.com/capstan-gitops/capstan/internal/memtrim"
@@ -51,20 +52,9 @@ type Options struct {
 	ReleaseStartupPages bool
 }
 
-// NewScheme returns a scheme of the Kubernetes API types and Capstan's.
-func NewScheme() (*runtime.Scheme, error) {
-	s := runtime.NewScheme()
-	if err := clientgoscheme.AddToScheme(s); err != nil {
-		return nil, fmt.Errorf("building scheme: %w", err)
-	}
-	if err := capstanv1.AddToScheme(s); err != nil {
-		return nil, fmt.Errorf("building scheme: %w", err)
-	}
-	return s, nil
-}
-
 // managerScheme returns the scheme of the only types the controller reads
-// typed: Syncs and Secrets. Applied objects are unstructured.
+// typed: Syncs and Secrets. Applied objects are unstructured. Everything
+// else uses kubeclient.NewScheme, the one general scheme.
 func managerScheme() (*runtime.Scheme, error) {
 	s := runtime.NewScheme()
 	if err := corev1.AddToScheme(s); err != nil {
@@ -173,7 +163,7 @@ func newReconciler(mgr ctrl.Manager, opts Options) (*Reconciler, error) {
 	if workDir == "" {
 		workDir = filepath.Join(os.TempDir(), "capstan")
 	}
-	fetcher, err := NewGitFetcher(mgr.GetAPIReader(), workDir)
+	fetcher, err := source.NewGitFetcher(mgr.GetAPIReader(), workDir)
 	if err != nil {
 		return nil, err
 	}

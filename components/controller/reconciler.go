@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/capstan-gitops/capstan/internal/source"
+
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
@@ -18,9 +20,15 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 
-	capstanv1 "github.com/capstan-gitops/capstan/components/api/v1"
+	capstanv1 "github.com/capstan-gitops/capstan/api/v1"
 	"github.com/capstan-gitops/capstan/internal/build"
 )
+
+// Fetcher gets the checkout of a Sync's current revision (a
+// *source.GitFetcher, or a stand-in in narrow tests).
+type Fetcher interface {
+	Fetch(ctx context.Context, sync *capstanv1.Sync) (source.Checkout, error)
+}
 
 // Reconciler reconciles Sync objects.
 type Reconciler struct {
@@ -32,7 +40,7 @@ type Reconciler struct {
 	// Appliers returns the client that applies a Sync's objects.
 	Appliers *ApplierCache
 	// Fetcher gets the git revision of a Sync.
-	Fetcher fetcher
+	Fetcher Fetcher
 	// Recorder emits events on Syncs.
 	Recorder events.EventRecorder
 	// Metrics records reconcile durations.

@@ -7,13 +7,15 @@ import (
 	"io/fs"
 	"time"
 
+	"github.com/capstan-gitops/capstan/internal/source"
+
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
-	capstanv1 "github.com/capstan-gitops/capstan/components/api/v1"
+	capstanv1 "github.com/capstan-gitops/capstan/api/v1"
 	"github.com/capstan-gitops/capstan/internal/apply"
 	"github.com/capstan-gitops/capstan/internal/build"
 	"github.com/capstan-gitops/capstan/internal/git"
@@ -36,8 +38,6 @@ type run struct {
 	// sources says where each of objects is defined in the checkout.
 	sources []build.Source
 	applied apply.Result
-	// inventory is what the Sync will record as applied and not yet pruned.
-	inventory []apply.Ref
 }
 
 // outcome is how a run ended.
@@ -45,10 +45,13 @@ type outcome struct {
 	err      error
 	reason   string
 	terminal bool
-	created  int
-	changed  int
-	pruned   int
-	drifted  int
+	// inventory is what the Sync records as applied and not yet pruned: it
+	// never forgets an object that may still exist in the cluster.
+	inventory apply.Inventory
+	created   int
+	changed   int
+	pruned    int
+	drifted   int
 }
 
 // changedSomething reports whether the run wrote to the cluster.
@@ -58,23 +61,22 @@ func (o outcome) summary() string {
 	return fmt.Sprintf("%d created, %d changed, %d pruned", o.created, o.changed, o.pruned)
 }
 
-func fail(reason string, terminal bool, err error) outcome {
-	return outcome{err: err, reason: reason, terminal: terminal}
+// fail is an outcome that changed nothing: the inventory stays inv.
+func fail(inv apply.Inventory, reason string, terminal bool, err error) outcome {
+	return outcome{err: err, reason: reason, terminal: terminal, inventory: inv}
 }
 
 // execute runs fetch, build, apply, health and prune in order, stopping at
-// the first failure. The inventory never forgets an object that may still
-// exist in the cluster.
+// the first failure.
 func (run *run) execute(ctx context.Context) outcome {
 	defer func() { log.FromContext(ctx).V(1).Info("reconcile steps", run.steps...) }()
-	old := inventoryRefs(run.sync)
-	run.inventory = old
+	old := apply.InventoryOf(run.sync.Status.Inventory)
 
 	start := time.Now()
 	checkout, err := run.r.Fetcher.Fetch(ctx, run.sync)
 	start = run.took("fetch", start)
 	if err != nil {
-		return fail(fetchReason(err), specError(err), err)
+		return fail(old, fetchReason(err), specError(err), err)
 	}
 	run.revision = checkout.Revision
 	run.sync.Status.LastAttemptedRevision = checkout.Revision
@@ -82,43 +84,43 @@ func (run *run) execute(ctx context.Context) outcome {
 	objs, sources, err := run.r.Builds.Get(ctx, checkout, run.sync.Spec.Path, run.r.Limits)
 	run.took("build", start)
 	if errors.Is(err, fs.ErrNotExist) {
-		return fail(capstanv1.BuildFailedReason, true, fmt.Errorf("path %q does not exist at %s; nothing was applied or pruned", run.sync.Spec.Path, checkout.Revision))
+		return fail(old, capstanv1.BuildFailedReason, true, fmt.Errorf("path %q does not exist at %s; nothing was applied or pruned", run.sync.Spec.Path, checkout.Revision))
 	}
 	if err != nil {
-		return fail(capstanv1.BuildFailedReason, true, fmt.Errorf("building %s at %s: %w", pathOrRoot(run.sync.Spec.Path), checkout.Revision, err))
+		return fail(old, capstanv1.BuildFailedReason, true, fmt.Errorf("building %s at %s: %w", pathOrRoot(run.sync.Spec.Path), checkout.Revision, err))
 	}
 	if len(objs) == 0 && !run.sync.Spec.AllowEmpty {
-		return fail(capstanv1.BuildFailedReason, true, fmt.Errorf("%s at %s has no manifests; refusing to prune everything (set allowEmpty: true to allow it)", pathOrRoot(run.sync.Spec.Path), checkout.Revision))
+		return fail(old, capstanv1.BuildFailedReason, true, fmt.Errorf("%s at %s has no manifests; refusing to prune everything (set allowEmpty: true to allow it)", pathOrRoot(run.sync.Spec.Path), checkout.Revision))
 	}
 	run.objects, run.sources = objs, sources
 	return run.applyAndPrune(ctx, old)
 }
 
-func (run *run) applyAndPrune(ctx context.Context, old []apply.Ref) outcome {
+func (run *run) applyAndPrune(ctx context.Context, old apply.Inventory) outcome {
 	start := time.Now()
 	mgr, err := run.r.Appliers.For(ctx, run.sync)
 	if err != nil {
-		return fail(capstanv1.ApplyFailedReason, false, err)
+		return fail(old, capstanv1.ApplyFailedReason, false, err)
 	}
 	if err := mgr.DefaultNamespaces(run.objects, "default"); err != nil {
-		return fail(capstanv1.ApplyFailedReason, false, err)
+		return fail(old, capstanv1.ApplyFailedReason, false, err)
 	}
-	desired := apply.Refs(run.objects)
+	desired := apply.NewInventory(apply.Refs(run.objects))
 	if err := run.recordIntent(ctx, old, desired); err != nil {
-		return fail(capstanv1.ApplyFailedReason, false, err)
+		return fail(old, capstanv1.ApplyFailedReason, false, err)
 	}
 	res, err := mgr.Apply(ctx, run.objects, apply.Options{Timeout: run.sync.Timeout()})
 	start = run.took("apply", start)
 	run.applied = res
-	run.inventory = union(old, appliedRefs(res))
 	o := run.counts()
 	if err != nil {
+		o.inventory = old.Union(apply.NewInventory(res.Refs()))
 		o.err, o.reason = fmt.Errorf("applying revision %s: %w", run.revision, locate(err, run.objects, run.sources)), capstanv1.ApplyFailedReason
 		return o
 	}
-	run.inventory = union(old, desired)
+	o.inventory = old.Union(desired)
 	if run.sync.WaitEnabled() {
-		err := mgr.Wait(ctx, withoutSelf(desired, run.sync), remaining(ctx))
+		err := mgr.Wait(ctx, withoutSelf(desired.Refs(), run.sync), remaining(ctx))
 		start = run.took("health", start)
 		if err != nil {
 			o.err, o.reason = err, capstanv1.HealthCheckFailedReason
@@ -126,12 +128,12 @@ func (run *run) applyAndPrune(ctx context.Context, old []apply.Ref) outcome {
 		}
 	}
 	if !run.sync.PruneEnabled() {
-		run.inventory = desired
+		o.inventory = desired
 		return o
 	}
-	pr, err := mgr.Prune(ctx, apply.Stale(old, desired), pruneOptions())
+	pr, err := mgr.Prune(ctx, old.Stale(desired), pruneOptions())
 	run.took("prune", start)
-	run.inventory = union(desired, pr.Pending)
+	o.inventory = desired.Union(apply.NewInventory(pr.Pending))
 	o.pruned = len(pr.Deleted)
 	if err != nil {
 		o.err, o.reason = err, capstanv1.PruneFailedReason
@@ -193,7 +195,7 @@ func specError(err error) bool {
 }
 
 func fetchReason(err error) string {
-	if errors.Is(err, errAuth) {
+	if errors.Is(err, source.ErrAuth) {
 		return capstanv1.AuthenticationFailedReason
 	}
 	return capstanv1.FetchFailedReason
@@ -211,7 +213,7 @@ func (run *run) finish(o outcome) ctrl.Result {
 	if v, ok := s.Annotations[capstanv1.ReconcileRequestAnnotation]; ok {
 		s.Status.LastHandledReconcileAt = v
 	}
-	s.Status.Inventory = toInventory(run.inventory)
+	s.Status.Inventory = o.inventory.Status()
 	if run.revision != "" {
 		s.Status.LastRun = &capstanv1.RunStats{
 			Created: o.created, Changed: o.changed, Pruned: o.pruned, Drifted: o.drifted,

@@ -8,7 +8,7 @@ package manifests
 import (
 	"embed"
 
-	capstanv1 "github.com/capstan-gitops/capstan/components/api/v1"
+	capstanv1 "github.com/capstan-gitops/capstan/api/v1"
 )
 
 // Names of the installed objects and the labels they carry.

@@ -1,15 +1,12 @@
 package manifests
 
 import (
-	"flag"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-)
 
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+	"github.com/capstan-gitops/capstan/internal/golden"
+)
 
 func TestRenderYAMLGolden(t *testing.T) {
 	t.Parallel()
@@ -22,8 +19,8 @@ func TestRenderYAMLGolden(t *testing.T) {
 		golden string
 		opts   Options
 	}{
-		{name: "default", golden: "render-default.golden", opts: DefaultOptions("v0.1.0")},
-		{name: "custom image and log level", golden: "render-custom.golden", opts: custom},
+		{name: "default", golden: "render-default", opts: DefaultOptions("v0.1.0")},
+		{name: "custom image and log level", golden: "render-custom", opts: custom},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -32,20 +29,7 @@ func TestRenderYAMLGolden(t *testing.T) {
 			if err != nil {
 				t.Fatalf("RenderYAML: %v", err)
 			}
-			path := filepath.Join("testdata", tt.golden)
-			if *update {
-				if err := os.WriteFile(path, got, 0o644); err != nil {
-					t.Fatalf("updating golden file: %v", err)
-				}
-				return
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("reading golden file (run go test -update to create it): %v", err)
-			}
-			if diff := cmp.Diff(string(want), string(got)); diff != "" {
-				t.Errorf("RenderYAML differs from %s (-want +got); run go test -update if intended:\n%s", path, diff)
-			}
+			golden.Assert(t, tt.golden, got)
 		})
 	}
 }

@@ -14,12 +14,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/capstan-gitops/capstan/components/repo"
+
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/capstan-gitops/capstan/bootstrap"
-	capstanv1 "github.com/capstan-gitops/capstan/components/api/v1"
+	capstanv1 "github.com/capstan-gitops/capstan/api/v1"
 	"github.com/capstan-gitops/capstan/components/manifests"
 	"github.com/capstan-gitops/capstan/internal/testenv"
 )
@@ -73,7 +74,7 @@ func measureDR(ctx context.Context, t testing.TB, binary string, cluster *testen
 		return f, fmt.Errorf("the recovery bootstrap made a commit (%s -> %s): the repository did not hold everything", head, got)
 	}
 	root := &capstanv1.Sync{}
-	if err := admin.Get(ctx, client.ObjectKey{Namespace: manifests.Namespace, Name: bootstrap.RootSyncName}, root); err != nil {
+	if err := admin.Get(ctx, client.ObjectKey{Namespace: manifests.Namespace, Name: repo.RootSyncName}, root); err != nil {
 		return f, fmt.Errorf("reading the root Sync: %w", err)
 	}
 	if !readyAt("main@sha1:" + head)(root) {
@@ -97,8 +98,8 @@ func drFiles(ctx context.Context, binary, url string, n int) (map[string]string,
 	if err := json.Unmarshal(out, &v); err != nil {
 		return nil, fmt.Errorf("reading capstan version: %w", err)
 	}
-	settings, _ := bootstrap.Resolve(bootstrap.Flags{}, nil, v.Version)
-	rendered, err := bootstrap.RenderFiles(bootstrap.RepoInput{URL: url, Branch: "main", Path: drPath, HasCredentials: true, Settings: settings})
+	settings, _ := repo.Resolve(repo.Flags{}, nil, v.Version)
+	rendered, err := repo.RenderFiles(repo.Input{URL: url, Branch: "main", Path: drPath, HasCredentials: true, Settings: settings})
 	if err != nil {
 		return nil, err
 	}

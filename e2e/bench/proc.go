@@ -30,21 +30,35 @@ type controllerProc struct {
 	done        chan struct{}
 	metricsAddr string
 	pprofAddr   string
+	cgroup      *memCgroup
 
-	mu                       sync.Mutex
-	anonPeakKiB, filePeakKiB float64
+	mu                              sync.Mutex
+	anonPeakKiB, filePeakKiB, wsKiB float64
 }
 
 // startController starts the controller of the cluster admin reaches, with
-// its logs in dir/controller.log. It serves metrics on a free loopback port,
-// and pprof too when profile is set.
+// its logs in dir/controller.log, as in its pod (see podUID). It serves
+// metrics on a free loopback port, and pprof too when profile is set.
 func startController(ctx context.Context, binary string, admin *rest.Config, dir string, profile bool) (*controllerProc, error) {
 	cfg, err := testenv.ServiceAccountConfig(ctx, admin, manifests.Namespace, manifests.ControllerName)
 	if err != nil {
 		return nil, fmt.Errorf("controller token: %w", err)
 	}
+	if cfg.CAFile != "" && len(cfg.CAData) == 0 {
+		// The pod's UID may not read the cluster's directory.
+		if cfg.CAData, err = os.ReadFile(cfg.CAFile); err != nil {
+			return nil, fmt.Errorf("reading the cluster CA: %w", err)
+		}
+		cfg.CAFile = ""
+	}
+	if err := os.Chmod(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("opening %s to the controller: %w", dir, err)
+	}
 	kc := filepath.Join(dir, "controller.kubeconfig")
 	if err := testenv.WriteKubeconfig(cfg, kc); err != nil {
+		return nil, err
+	}
+	if binary, err = podBinary(binary, filepath.Join(dir, "image")); err != nil {
 		return nil, err
 	}
 	logs, err := os.Create(filepath.Join(dir, "controller.log"))
@@ -56,6 +70,15 @@ func startController(ctx context.Context, binary string, admin *rest.Config, dir
 		return nil, err
 	}
 	work := filepath.Join(dir, "work")
+	if err := os.MkdirAll(work, 0o700); err != nil {
+		return nil, fmt.Errorf("creating %s: %w", work, err)
+	}
+	if err := giveToPod(kc, work); err != nil {
+		return nil, err
+	}
+	if p.cgroup, err = newMemCgroup(fmt.Sprintf("capstan-bench-%d-%d", os.Getpid(), time.Now().UnixNano())); err != nil {
+		return nil, err
+	}
 	args := []string{"controller", "--kubeconfig", kc, "--metrics-bind-address", p.metricsAddr,
 		"--health-probe-bind-address", "0", "--leader-elect=false", "--log-format", "text", "--work-dir", work}
 	if profile {
@@ -66,7 +89,9 @@ func startController(ctx context.Context, binary string, admin *rest.Config, dir
 	}
 	// Experiments: extra flags such as --log-level=debug or --kube-api-qps=50.
 	args = append(args, strings.Fields(os.Getenv("BENCH_CONTROLLER_ARGS"))...)
-	p.cmd = exec.Command(binary, args...)
+	argv := p.cgroup.wrap(append([]string{binary}, args...))
+	p.cmd = exec.Command(argv[0], argv[1:]...)
+	p.cmd.SysProcAttr = podCredential()
 	if env := os.Getenv("BENCH_CONTROLLER_ENV"); env != "" {
 		// An experiment: settings such as GOGC=50, space separated.
 		p.cmd.Env = append(os.Environ(), strings.Fields(env)...)
@@ -74,11 +99,13 @@ func startController(ctx context.Context, binary string, admin *rest.Config, dir
 	p.cmd.Stdout, p.cmd.Stderr = logs, logs
 	if err := p.cmd.Start(); err != nil {
 		logs.Close()
+		p.cgroup.remove()
 		return nil, fmt.Errorf("starting controller: %w", err)
 	}
 	go func() {
 		_ = p.cmd.Wait()
 		logs.Close()
+		p.cgroup.remove()
 		close(p.done)
 	}()
 	go p.sample(filepath.Join(dir, "rss.tsv"))
@@ -86,8 +113,9 @@ func startController(ctx context.Context, binary string, admin *rest.Config, dir
 }
 
 // sample records the peaks of the controller's anonymous and file-backed
-// resident memory (VmHWM holds only their peak sum), every 50 ms, and
-// writes each sample to trace (seconds since start, KiB anon, KiB file).
+// resident memory (VmHWM holds only their peak sum) and of its cgroup's
+// working set, every 50 ms, and writes each sample to trace (seconds since
+// start, KiB anon, KiB file, KiB working set).
 func (p *controllerProc) sample(trace string) {
 	path := fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid)
 	out, err := os.Create(trace)
@@ -98,7 +126,7 @@ func (p *controllerProc) sample(trace string) {
 	if out != nil {
 		w = bufio.NewWriter(out)
 		defer w.Flush()
-		fmt.Fprintln(w, "seconds\tanon_kib\tfile_kib")
+		fmt.Fprintln(w, "seconds\tanon_kib\tfile_kib\tws_kib")
 	}
 	start := time.Now()
 	for {
@@ -112,19 +140,20 @@ func (p *controllerProc) sample(trace string) {
 			continue
 		}
 		anon, file := statusKiB(string(b), "RssAnon:"), statusKiB(string(b), "RssFile:")
-		fmt.Fprintf(w, "%.2f\t%.0f\t%.0f\n", time.Since(start).Seconds(), anon, file)
+		ws, _ := p.cgroup.workingSetKiB()
+		fmt.Fprintf(w, "%.2f\t%.0f\t%.0f\t%.0f\n", time.Since(start).Seconds(), anon, file, ws)
 		p.mu.Lock()
-		p.anonPeakKiB, p.filePeakKiB = max(p.anonPeakKiB, anon), max(p.filePeakKiB, file)
+		p.anonPeakKiB, p.filePeakKiB, p.wsKiB = max(p.anonPeakKiB, anon), max(p.filePeakKiB, file), max(p.wsKiB, ws)
 		p.mu.Unlock()
 	}
 }
 
 // peaks returns the sampled peaks of anonymous and file-backed resident
-// memory in MiB.
-func (p *controllerProc) peaks() (anonMiB, fileMiB float64) {
+// memory and of the cgroup's working set, in MiB.
+func (p *controllerProc) peaks() (anonMiB, fileMiB, workingSetMiB float64) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.anonPeakKiB / 1024, p.filePeakKiB / 1024
+	return p.anonPeakKiB / 1024, p.filePeakKiB / 1024, p.wsKiB / 1024
 }
 
 // statusKiB reads one "Key:   123 kB" line of /proc/PID/status.

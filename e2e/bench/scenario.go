@@ -9,13 +9,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/capstan-gitops/capstan/internal/kubeclient"
+
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	capstanv1 "github.com/capstan-gitops/capstan/components/api/v1"
-	"github.com/capstan-gitops/capstan/components/controller"
+	capstanv1 "github.com/capstan-gitops/capstan/api/v1"
 	"github.com/capstan-gitops/capstan/components/manifests"
 	"github.com/capstan-gitops/capstan/internal/testenv"
 )
@@ -96,7 +97,7 @@ func measureSync(ctx context.Context, e *syncEnv, n int) (figures, error) {
 		return f, err
 	}
 	f["rss_peak_mib"], f["cpu_s"] = rss, cpu
-	f["rss_anon_peak_mib"], f["rss_file_peak_mib"] = e.ctrl.peaks()
+	f["rss_anon_peak_mib"], f["rss_file_peak_mib"], f["working_set_peak_mib"] = e.ctrl.peaks()
 	_ = e.ctrl.profile(ctx, "heap?debug=1", filepath.Join(e.dir, fmt.Sprintf("memstats-end-%d.txt", n)))
 	_ = e.ctrl.profile(ctx, "heap", filepath.Join(e.dir, fmt.Sprintf("heap-end-%d.pprof", n)))
 	return f, nil
@@ -257,7 +258,7 @@ func (e *syncEnv) cpuProfile(ctx context.Context, file string) func() {
 
 // newAdmin returns an admin client for c that knows Capstan's types.
 func newAdmin(c *testenv.Cluster) (client.Client, error) {
-	scheme, err := controller.NewScheme()
+	scheme, err := kubeclient.NewScheme()
 	if err != nil {
 		return nil, err
 	}

@@ -18,7 +18,7 @@ import (
 	"k8s.io/client-go/rest"
 	toolswatch "k8s.io/client-go/tools/watch"
 
-	capstanv1 "github.com/capstan-gitops/capstan/components/api/v1"
+	capstanv1 "github.com/capstan-gitops/capstan/api/v1"
 )
 
 // syncEvent is one state of a Sync and when the watch delivered it.

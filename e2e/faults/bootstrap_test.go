@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/capstan-gitops/capstan/components/repo"
+
 	gogit "github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
 	appsv1 "k8s.io/api/apps/v1"
@@ -20,7 +22,6 @@ import (
 	"k8s.io/apimachinery/pkg/util/wait"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/capstan-gitops/capstan/bootstrap"
 	"github.com/capstan-gitops/capstan/components/manifests"
 	"github.com/capstan-gitops/capstan/internal/testenv"
 )
@@ -230,7 +231,7 @@ func TestBootstrapInterruptedAfterEachStep(t *testing.T) {
 			}
 		}
 		if step == "Credentials" {
-			if err := tg.admin.Get(t.Context(), client.ObjectKey{Namespace: manifests.Namespace, Name: bootstrap.CredentialsSecret}, &corev1.Secret{}); err != nil {
+			if err := tg.admin.Get(t.Context(), client.ObjectKey{Namespace: manifests.Namespace, Name: repo.CredentialsSecret}, &corev1.Secret{}); err != nil {
 				t.Errorf("the Credentials step reported done but its Secret is missing: %v", err)
 			}
 		}
@@ -292,7 +293,7 @@ func checkBootstrapped(t *testing.T, f *fleet, tg *target, before string) {
 	if n := f.commitsSince(t, before); n != 1 {
 		t.Errorf("bootstrap left %d commits, want exactly 1", n)
 	}
-	root := waitSync(t, tg.admin, manifests.Namespace, bootstrap.RootSyncName, time.Minute, readyAt(revision(f.head(t))))
+	root := waitSync(t, tg.admin, manifests.Namespace, repo.RootSyncName, time.Minute, readyAt(revision(f.head(t))))
 	t.Logf("root Sync: %s", describe(root))
 	if cm := getConfigMap(t, tg.admin, "web", "web-config"); cm == nil || cm.Data["value"] != "hello" {
 		t.Errorf("the app was not applied: %+v", cm)

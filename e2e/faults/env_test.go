@@ -9,10 +9,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/capstan-gitops/capstan/internal/kubeclient"
+
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/capstan-gitops/capstan/components/controller"
 	"github.com/capstan-gitops/capstan/components/manifests"
 	"github.com/capstan-gitops/capstan/internal/testenv"
 )
@@ -61,7 +62,7 @@ func setUp(ctx context.Context, cluster *testenv.Cluster, dir string) (*env, err
 
 // newAdmin returns a client that knows Capstan's types.
 func newAdmin(cfg *rest.Config) (client.Client, error) {
-	scheme, err := controller.NewScheme()
+	scheme, err := kubeclient.NewScheme()
 	if err != nil {
 		return nil, err
 	}

@@ -14,25 +14,25 @@ import (
 	"k8s.io/apimachinery/pkg/util/wait"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	capstanv1 "github.com/capstan-gitops/capstan/components/api/v1"
+	capstanv1 "github.com/capstan-gitops/capstan/api/v1"
 	"github.com/capstan-gitops/capstan/internal/testenv"
 )
 
-// repo is a repository on a git server of its own.
-type repo struct {
+// gitRepo is a repository on a git server of its own.
+type gitRepo struct {
 	srv  *testenv.GitServer
 	name string
 }
 
-func newRepo(t *testing.T) *repo {
+func newRepo(t *testing.T) *gitRepo {
 	t.Helper()
 	srv := testenv.NewGitServer(t)
 	srv.InitRepo(t, "config")
-	return &repo{srv: srv, name: "config"}
+	return &gitRepo{srv: srv, name: "config"}
 }
 
 // commit writes files on main and returns the revision the controller reports.
-func (r *repo) commit(t *testing.T, message string, files map[string]string) string {
+func (r *gitRepo) commit(t *testing.T, message string, files map[string]string) string {
 	t.Helper()
 	return revision(r.srv.Commit(t, r.name, "main", files, message))
 }
@@ -42,7 +42,7 @@ func revision(sha string) string { return "main@sha1:" + sha }
 // newSync creates, in ns, the Secret and a Sync of the repository over
 // HTTP: interval 1h (the tests ask for reconciles), retry every second,
 // timeout 1m; mutate adjusts the spec.
-func (r *repo) newSync(t *testing.T, c client.Client, ns, name string, mutate func(*capstanv1.SyncSpec)) {
+func (r *gitRepo) newSync(t *testing.T, c client.Client, ns, name string, mutate func(*capstanv1.SyncSpec)) {
 	t.Helper()
 	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: name + "-git", Namespace: ns},
 		Data: map[string][]byte{"username": []byte(r.srv.Username()), "password": []byte(r.srv.Password())}}

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"time"
 
+	"github.com/capstan-gitops/capstan/internal/kubeclient"
+
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -14,8 +16,7 @@ import (
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	capstanv1 "github.com/capstan-gitops/capstan/components/api/v1"
-	"github.com/capstan-gitops/capstan/components/controller"
+	capstanv1 "github.com/capstan-gitops/capstan/api/v1"
 )
 
 // snapshot is what one cluster holds of what git declares: each Sync with
@@ -32,7 +33,7 @@ type snapshot struct {
 
 // takeSnapshot waits until every Sync is Ready, then lists what they applied.
 func takeSnapshot(ctx context.Context, cfg *rest.Config, timeout time.Duration) (snapshot, error) {
-	scheme, err := controller.NewScheme()
+	scheme, err := kubeclient.NewScheme()
 	if err != nil {
 		return snapshot{}, err
 	}

@@ -105,18 +105,8 @@ type Options struct {
 // then everything else. Each stage is dry-run in full before any of it is
 // written, so an invalid object changes nothing in its stage; objects that
 // would not change are not written. Dry runs and writes go concurrently.
-// objs get the owner's labels.
+// What is sent carries the owner's labels; objs themselves are not changed.
 func (m *Manager) Apply(ctx context.Context, objs []*unstructured.Unstructured, opts Options) (Result, error) {
-	for _, o := range objs {
-		labels := o.GetLabels()
-		if labels == nil {
-			labels = map[string]string{}
-		}
-		for k, v := range m.owner.Labels {
-			labels[k] = v
-		}
-		o.SetLabels(labels)
-	}
 	timeout := opts.Timeout
 	if timeout <= 0 {
 		timeout = time.Minute
@@ -145,6 +135,23 @@ func (m *Manager) Apply(ctx context.Context, objs []*unstructured.Unstructured, 
 	return res, nil
 }
 
+// prepare returns the copy of o that is sent to the API server: with the
+// owner's labels, and without a CRD's conversion caBundle (which the API
+// server or a webhook injects).
+func (m *Manager) prepare(o *unstructured.Unstructured) *unstructured.Unstructured {
+	c := o.DeepCopy()
+	labels := c.GetLabels()
+	if labels == nil {
+		labels = make(map[string]string, len(m.owner.Labels))
+	}
+	for k, v := range m.owner.Labels {
+		labels[k] = v
+	}
+	c.SetLabels(labels)
+	utils.RemoveCABundleFromCRD(c)
+	return c
+}
+
 // splitStages sorts objs into the stages of fluxcd/pkg/ssa's staged apply:
 // cluster definitions (CRDs, Namespaces, cluster roles), classes, the rest.
 func splitStages(objs []*unstructured.Unstructured) [][]*unstructured.Unstructured {
@@ -169,6 +176,9 @@ func changeRefs(changes []Change) []Ref {
 	}
 	return refs
 }
+
+// Refs returns the references of the objects the apply checked or wrote.
+func (r Result) Refs() []Ref { return changeRefs(r.Changes) }
 
 // Wait blocks until every object in refs is Current by kstatus (Deployments
 // available, Jobs complete, CRDs established) or timeout passes, and fails

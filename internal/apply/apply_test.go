@@ -171,29 +171,3 @@ func exists(t *testing.T, m *Manager, r Ref) bool {
 	}
 	return err == nil
 }
-
-func TestStale(t *testing.T) {
-	t.Parallel()
-	a := Ref{Kind: "ConfigMap", Version: "v1", Namespace: "n", Name: "a"}
-	b := Ref{Kind: "ConfigMap", Version: "v1", Namespace: "n", Name: "b"}
-	bBeta := b
-	bBeta.Version = "v1beta1"
-	tests := []struct {
-		name         string
-		old, current []Ref
-		want         []Ref
-	}{
-		{"nothing before", nil, []Ref{a}, nil},
-		{"one left", []Ref{a, b}, []Ref{a}, []Ref{b}},
-		{"version change is not a removal", []Ref{bBeta}, []Ref{b}, nil},
-		{"all left", []Ref{a, b}, nil, []Ref{a, b}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			if diff := cmp.Diff(tt.want, Stale(tt.old, tt.current)); diff != "" {
-				t.Errorf("Stale (-want +got):\n%s", diff)
-			}
-		})
-	}
-}

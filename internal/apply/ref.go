@@ -85,19 +85,3 @@ func SortRefs(refs []Ref) {
 		return a.Name < b.Name
 	})
 }
-
-// Stale returns the references of old that are not in current, ignoring
-// API versions: what a prune should consider deleting.
-func Stale(old, current []Ref) []Ref {
-	keep := make(map[Ref]struct{}, len(current))
-	for _, r := range current {
-		keep[r.key()] = struct{}{}
-	}
-	var stale []Ref
-	for _, r := range old {
-		if _, ok := keep[r.key()]; !ok {
-			stale = append(stale, r)
-		}
-	}
-	return stale
-}

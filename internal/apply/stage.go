@@ -39,7 +39,6 @@ func (m *Manager) applyStage(ctx context.Context, objs []*unstructured.Unstructu
 	checks := make([]*check, len(objs))
 	refs := make([]Ref, len(objs))
 	for i, o := range objs {
-		utils.RemoveCABundleFromCRD(o)
 		checks[i] = &check{obj: o, ref: RefOf(o), digest: digestOf(o)}
 		refs[i] = checks[i].ref
 	}
@@ -101,7 +100,7 @@ func (m *Manager) dryRun(ctx context.Context, c *check) error {
 		// As in fluxcd/pkg/ssa: an unreadable object compares as absent.
 		_ = m.c.Get(ctx, client.ObjectKeyFromObject(c.obj), existing)
 	}
-	dry := c.obj.DeepCopy()
+	dry := m.prepare(c.obj)
 	if err := m.c.Apply(ctx, client.ApplyConfigurationFromUnstructured(dry), client.DryRunAll, client.ForceOwnership, client.FieldOwner(m.owner.FieldManager)); err != nil {
 		return ssaerrors.NewDryRunErr(err, dry)
 	}
@@ -126,7 +125,7 @@ func (m *Manager) dryRun(ctx context.Context, c *check) error {
 
 // write server-side applies c's object.
 func (m *Manager) write(ctx context.Context, c *check) error {
-	obj := c.obj.DeepCopy()
+	obj := m.prepare(c.obj)
 	if err := m.c.Apply(ctx, client.ApplyConfigurationFromUnstructured(obj), client.ForceOwnership, client.FieldOwner(m.owner.FieldManager)); err != nil {
 		m.memory.forget(c.ref)
 		return fmt.Errorf("%s apply failed: %w", utils.FmtUnstructured(obj), err)

@@ -46,6 +46,13 @@ type Auth struct {
 	CABundle []byte
 }
 
+// IsZero reports whether a holds nothing at all, so that a cluster needs no
+// git credentials Secret to reach the repository.
+func (a Auth) IsZero() bool {
+	return a.Username == "" && a.Password == "" && a.BearerToken == "" &&
+		len(a.Identity) == 0 && len(a.KnownHosts) == 0 && len(a.CABundle) == 0
+}
+
 // AuthFromSecretData reads the keys username, password, bearerToken,
 // identity, known_hosts and ca.crt (or, without ca.crt, Flux's older
 // caFile) of a Secret's data, ignoring others, and checks that identity,

@@ -8,10 +8,11 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/url"
 	"os"
 	"strings"
 	"syscall"
+
+	"github.com/capstan-gitops/capstan/internal/redact"
 
 	gogit "github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
@@ -67,7 +68,7 @@ func wrapErr(op string, ep Endpoint, auth Auth, err error) error {
 	if kind := kindOf(err); kind != nil && !errors.Is(err, kind) {
 		err = &kindError{kind: kind, err: err}
 	}
-	return scrub(fmt.Errorf("%s %s: %w", op, Redact(ep.String()), err), auth.Password, auth.BearerToken)
+	return scrub(fmt.Errorf("%s %s: %w", op, redact.URL(ep.String()), err), auth.Password, auth.BearerToken)
 }
 
 // kindError adds a kind to a cause from go-git, ssh or the network.
@@ -159,15 +160,7 @@ func (e *scrubbedError) Unwrap() error { return e.err }
 // scrub replaces every occurrence of the secrets, plain or URL-escaped, in
 // the message of err.
 func scrub(err error, secrets ...string) error {
-	msg := err.Error()
-	for _, s := range secrets {
-		if s == "" {
-			continue
-		}
-		for _, form := range []string{s, url.QueryEscape(s), url.PathEscape(s)} {
-			msg = strings.ReplaceAll(msg, form, redacted)
-		}
-	}
+	msg := redact.Secrets(err.Error(), secrets...)
 	if msg == err.Error() {
 		return err
 	}

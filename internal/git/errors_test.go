@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/capstan-gitops/capstan/internal/redact"
+
 	"golang.org/x/crypto/ssh/knownhosts"
 
 	"github.com/capstan-gitops/capstan/internal/testenv"
@@ -90,7 +92,7 @@ func checkErrorKind(t *testing.T, op string, err, want error, rawURL string, aut
 		t.Errorf("%s: IsTerminal(%v) = %v, want %v", op, err, got, wantTerminal)
 	}
 	msg := err.Error()
-	if !strings.Contains(msg, Redact(rawURL)) {
+	if !strings.Contains(msg, redact.URL(rawURL)) {
 		t.Errorf("%s error %q does not name the URL", op, msg)
 	}
 	for _, s := range append(secrets, auth.Password, auth.BearerToken) {

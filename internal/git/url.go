@@ -5,6 +5,8 @@ import (
 	"net/netip"
 	"strings"
 
+	"github.com/capstan-gitops/capstan/internal/redact"
+
 	"github.com/go-git/go-git/v5/plumbing/transport"
 )
 
@@ -32,7 +34,7 @@ type Endpoint struct {
 func ParseURL(raw string, insecure bool) (Endpoint, error) {
 	ep, err := parseURL(raw, insecure)
 	if err != nil {
-		return Endpoint{}, fmt.Errorf("parsing git URL %q: %w", Redact(raw), err)
+		return Endpoint{}, fmt.Errorf("parsing git URL %q: %w", redact.URL(raw), err)
 	}
 	return ep, nil
 }

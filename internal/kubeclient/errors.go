@@ -9,8 +9,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-
-	"github.com/capstan-gitops/capstan/clusters"
 )
 
 // Sentinel errors the day-2 commands report; test them with errors.Is.
@@ -59,7 +57,7 @@ func Explain(err error, what string, key client.ObjectKey) error {
 			Next: "list the Syncs with `capstan status -A`, or choose the namespace with -n",
 		}
 	case IsUnreachable(err):
-		return &Error{Err: fmt.Errorf("%w: %w", clusters.ErrUnreachable, err), Next: unreachableHint}
+		return &Error{Err: fmt.Errorf("%w: %w", ErrUnreachable, err), Next: unreachableHint}
 	}
 	return fmt.Errorf("%s: %w", what, err)
 }
@@ -72,7 +70,7 @@ func NotInstalled() error {
 // IsUnreachable reports whether err is a failure to reach the API server
 // rather than an answer from it.
 func IsUnreachable(err error) bool {
-	if errors.Is(err, clusters.ErrUnreachable) {
+	if errors.Is(err, ErrUnreachable) {
 		return true
 	}
 	var ue *url.Error

@@ -11,8 +11,6 @@ import (
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-
-	"github.com/capstan-gitops/capstan/clusters"
 )
 
 func TestExplain(t *testing.T) {
@@ -32,7 +30,7 @@ func TestExplain(t *testing.T) {
 		{name: "no such sync", err: apierrors.NewNotFound(syncs, "web"), key: key,
 			is: ErrSyncNotFound, wantMsg: "sync not found: capstan-system/web", wantHint: "capstan status -A"},
 		{name: "connection refused", err: &url.Error{Op: "Get", URL: "https://127.0.0.1:1/apis", Err: syscall.ECONNREFUSED},
-			is: clusters.ErrUnreachable, wantMsg: "unreachable", wantHint: "is the cluster running?"},
+			is: ErrUnreachable, wantMsg: "unreachable", wantHint: "is the cluster running?"},
 		{name: "forbidden", err: apierrors.NewForbidden(syncs, "web", errors.New("no")), key: key,
 			wantMsg: "reading sync: syncs.capstan.dev \"web\" is forbidden: no"},
 	}

@@ -18,8 +18,7 @@ import (
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/capstan-gitops/capstan/clusters"
-	capstanv1 "github.com/capstan-gitops/capstan/components/api/v1"
+	capstanv1 "github.com/capstan-gitops/capstan/api/v1"
 	"github.com/capstan-gitops/capstan/internal/kubeconfig"
 )
 
@@ -60,7 +59,7 @@ func ConnectConfig(ctx context.Context, cfg *rest.Config, timeout time.Duration)
 	if timeout <= 0 {
 		timeout = DefaultTimeout
 	}
-	v, err := clusters.Ping(ctx, cfg, timeout)
+	v, err := Ping(ctx, cfg, timeout)
 	if err != nil {
 		return nil, &Error{Err: err, Next: unreachableHint}
 	}

@@ -7,13 +7,16 @@ import (
 	"strings"
 	"time"
 
+	"github.com/capstan-gitops/capstan/components/repo"
+	"github.com/capstan-gitops/capstan/internal/kubeconfig"
+	"github.com/capstan-gitops/capstan/internal/steps"
+
 	"github.com/urfave/cli/v2"
 	"golang.org/x/term"
 
 	"github.com/capstan-gitops/capstan/bootstrap"
-	"github.com/capstan-gitops/capstan/clusters"
+	"github.com/capstan-gitops/capstan/clusters/existing"
 	"github.com/capstan-gitops/capstan/clusters/k3d"
-	"github.com/capstan-gitops/capstan/clusters/kubeconfig"
 	"github.com/capstan-gitops/capstan/clusters/kwok"
 	"github.com/capstan-gitops/capstan/internal/git"
 	"github.com/capstan-gitops/capstan/internal/version"
@@ -36,7 +39,7 @@ func newBootstrapCommand() *cli.Command {
 			}
 			stderr := c.App.ErrWriter
 			tty := isTerminal(stderr)
-			printer := bootstrap.NewPrinter(stderr, bootstrap.PrinterOptions{TTY: tty, Color: tty && os.Getenv("NO_COLOR") == ""})
+			printer := steps.NewPrinter(stderr, steps.PrinterOptions{TTY: tty, Color: tty && os.Getenv("NO_COLOR") == ""})
 			return bootstrap.Run(c.Context, opts, bootstrap.Deps{Cluster: provider, Images: images, Reporter: printer, Out: c.App.Writer})
 		},
 	}
@@ -97,7 +100,7 @@ func bootstrapOptions(c *cli.Context) (bootstrap.Options, error) {
 		URL: url, Branch: c.String("branch"), Path: path, Insecure: c.Bool("insecure"),
 		Auth:          auth,
 		Author:        git.Signature{Name: c.String("author-name"), Email: c.String("author-email")},
-		Flags:         bootstrap.Flags{Version: c.String("version"), Image: c.String("image"), LogLevel: c.String("log-level"), Interval: c.Duration("interval")},
+		Flags:         repo.Flags{Version: c.String("version"), Image: c.String("image"), LogLevel: c.String("log-level"), Interval: c.Duration("interval")},
 		CLIVersion:    labelSafe(version.Get().Version),
 		Timeout:       c.Duration("timeout"),
 		AcceptHostKey: c.Bool("accept-host-key"),
@@ -162,7 +165,7 @@ func clusterProvider(c *cli.Context) (bootstrap.ClusterEnsurer, bootstrap.ImageI
 	if name := c.String("k3d"); name != "" {
 		kc := c.String("kubeconfig")
 		if kc == "" {
-			kc = clusters.DefaultKubeconfig() // merge k3d-<name> the way k3d does
+			kc = kubeconfig.DefaultPath() // merge k3d-<name> the way k3d does
 		}
 		p := k3d.New(k3d.Options{Name: name, Image: c.String("k3s-image"), Agents: c.Int("agents"), ConfigFile: c.String("k3d-config"), Kubeconfig: kc})
 		return p, p, nil
@@ -171,7 +174,7 @@ func clusterProvider(c *cli.Context) (bootstrap.ClusterEnsurer, bootstrap.ImageI
 		p, err := kwok.New(kwok.Options{Name: name, Kubeconfig: c.String("kubeconfig")})
 		return p, nil, err
 	}
-	return kubeconfig.New(kubeconfig.Options{Kubeconfig: c.String("kubeconfig"), Context: c.String("context")}), nil, nil
+	return existing.New(existing.Options{Kubeconfig: c.String("kubeconfig"), Context: c.String("context")}), nil, nil
 }
 
 func isTerminal(w any) bool {

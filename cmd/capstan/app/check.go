@@ -1,9 +1,10 @@
 package app
 
 import (
+	"github.com/capstan-gitops/capstan/internal/checks"
 	"github.com/urfave/cli/v2"
 
-	"github.com/capstan-gitops/capstan/internal/check"
+	"github.com/capstan-gitops/capstan/day2/check"
 	"github.com/capstan-gitops/capstan/internal/output"
 )
 
@@ -23,9 +24,9 @@ func newCheckCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			var rep check.Report
+			var rep checks.Report
 			if pre {
-				rep = check.Pre(c.Context, kc, kc.Config.Host, kc.Version)
+				rep = checks.Pre(c.Context, kc, kc.Config.Host, kc.Version)
 			} else {
 				rep, err = check.Installed(c.Context, kc)
 			}
@@ -35,7 +36,7 @@ func newCheckCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			return rep.Err(pre)
+			return check.Err(rep, pre)
 		},
 	}
 }

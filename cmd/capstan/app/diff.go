@@ -5,7 +5,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/capstan-gitops/capstan/internal/diff"
+	"github.com/capstan-gitops/capstan/day2/diff"
 	"github.com/capstan-gitops/capstan/internal/output"
 )
 

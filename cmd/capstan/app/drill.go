@@ -8,9 +8,9 @@ import (
 	"github.com/urfave/cli/v2"
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
-	"github.com/capstan-gitops/capstan/bootstrap"
-	"github.com/capstan-gitops/capstan/internal/drill"
+	"github.com/capstan-gitops/capstan/drill"
 	"github.com/capstan-gitops/capstan/internal/output"
+	"github.com/capstan-gitops/capstan/internal/steps"
 	"github.com/capstan-gitops/capstan/internal/version"
 )
 
@@ -44,9 +44,12 @@ func newDrillCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
+			// controller-runtime's parts that take no logger use its global
+			// one, and complain on stderr after 30 s when nobody set it.
+			ctrllog.SetLogger(opts.Logger)
 			stderr := c.App.ErrWriter
 			tty := isTerminal(stderr)
-			printer := bootstrap.NewPrinter(stderr, bootstrap.PrinterOptions{TTY: tty, Color: tty && os.Getenv("NO_COLOR") == ""})
+			printer := steps.NewPrinter(stderr, steps.PrinterOptions{TTY: tty, Color: tty && os.Getenv("NO_COLOR") == ""})
 			rep, err := drill.Run(c.Context, opts, printer)
 			if rep != nil {
 				if perr := drill.Print(c.App.Writer, format, rep); perr != nil {
@@ -73,9 +76,6 @@ func drillOptions(c *cli.Context) (drill.Options, error) {
 			return drill.Options{}, err
 		}
 	}
-	// controller-runtime's parts that take no logger use its global one, and
-	// complain on stderr after 30 s when nobody set it.
-	ctrllog.SetLogger(logger)
 	return drill.Options{
 		URL: url, Branch: c.String("branch"), Path: c.String("path"), Insecure: c.Bool("insecure"),
 		Auth:          auth,

@@ -4,10 +4,11 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/capstan-gitops/capstan/components/repo"
+
 	"github.com/urfave/cli/v2"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/capstan-gitops/capstan/bootstrap"
 	"github.com/capstan-gitops/capstan/components/manifests"
 	"github.com/capstan-gitops/capstan/internal/kubeclient"
 )
@@ -65,4 +66,4 @@ func syncKey(c *cli.Context, def string) (client.ObjectKey, error) {
 }
 
 // rootSyncName is the default Sync of reconcile and diff.
-const rootSyncName = bootstrap.RootSyncName
+const rootSyncName = repo.RootSyncName

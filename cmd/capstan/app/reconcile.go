@@ -3,8 +3,8 @@ package app
 import (
 	"github.com/urfave/cli/v2"
 
+	"github.com/capstan-gitops/capstan/day2/syncs"
 	"github.com/capstan-gitops/capstan/internal/output"
-	"github.com/capstan-gitops/capstan/internal/syncs"
 )
 
 func waitFlags() []cli.Flag {

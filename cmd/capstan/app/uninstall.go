@@ -6,10 +6,11 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/capstan-gitops/capstan/internal/redact"
+
 	"github.com/urfave/cli/v2"
 
-	"github.com/capstan-gitops/capstan/clusters"
-	"github.com/capstan-gitops/capstan/internal/uninstall"
+	"github.com/capstan-gitops/capstan/day2/uninstall"
 )
 
 func newUninstallCommand() *cli.Command {
@@ -30,7 +31,7 @@ func newUninstallCommand() *cli.Command {
 			}
 			opts := uninstall.Options{DryRun: c.Bool("dry-run"), Timeout: c.Duration("timeout")}
 			if !opts.DryRun && !c.Bool("yes") {
-				if err := confirm(c, "Remove Capstan from "+clusters.RedactURL(kc.Config.Host)+"? The workloads it applied stay."); err != nil {
+				if err := confirm(c, "Remove Capstan from "+redact.URL(kc.Config.Host)+"? The workloads it applied stay."); err != nil {
 					return err
 				}
 			}

@@ -1,0 +1,47 @@
+// Package check answers two questions about a cluster, one line per check:
+// is it ready for `capstan bootstrap` (Pre: Kubernetes version, permissions,
+// local prerequisites), and is Capstan healthy in it (Installed: the CRD is
+// established at the version this CLI expects, the controller is available,
+// every Sync is Ready).
+package check
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/capstan-gitops/capstan/internal/checks"
+
+	"github.com/capstan-gitops/capstan/internal/kubeclient"
+	"github.com/capstan-gitops/capstan/internal/output"
+)
+
+// Print writes one line per check (✓ or ✗, name, message), or the report
+// as JSON or YAML.
+func Print(w io.Writer, format string, r checks.Report) error {
+	if !output.IsText(format) {
+		return output.Write(w, format, r)
+	}
+	for _, c := range r.Checks {
+		mark := "✓"
+		if !c.OK {
+			mark = "✗"
+		}
+		if _, err := fmt.Fprintf(w, "%s %s: %s\n", mark, c.Name, c.Message); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Err returns nil when every check passed, and otherwise an error that
+// counts the failures and says where to look.
+func Err(r checks.Report, pre bool) error {
+	if r.OK {
+		return nil
+	}
+	next := "see `capstan status -A`, and the controller's logs: kubectl -n capstan-system logs deploy/capstan-controller"
+	if pre {
+		next = "fix what failed, then run capstan check --pre again"
+	}
+	return &kubeclient.Error{Err: fmt.Errorf("%d of %d checks failed", r.Failed(), len(r.Checks)), Next: next}
+}
