@@ -25,7 +25,7 @@ func TestInventory(t *testing.T) {
 		{name: "nothing before", current: []Ref{a}, union: []Ref{a}},
 		{name: "one left", old: []Ref{a, b}, current: []Ref{a}, stale: []Ref{b}, union: []Ref{a, b}},
 		{name: "version change is not a removal", old: []Ref{bBeta}, current: []Ref{b}, union: []Ref{b}},
-		{name: "all left, sorted", old: []Ref{b, crd, a}, stale: []Ref{crd, a, b}, union: []Ref{crd, a, b}},
+		{name: "all left, sorted", old: []Ref{b, crd, a}, stale: []Ref{a, b, crd}, union: []Ref{a, b, crd}},
 		{name: "duplicates are one member", old: []Ref{a, a}, current: []Ref{a}, union: []Ref{a}},
 	}
 	for _, tt := range tests {
