@@ -5,11 +5,19 @@ package drill
 func assemble(head Report, live []*liveSync, tree []staticSync, problems []Problem) *Report {
 	r := head
 	seen := map[string]bool{}
+	explained := map[string]bool{}
+	for _, p := range problems {
+		if p.Kind == ProblemMissingFile {
+			explained[p.Object] = true
+		}
+	}
 	for _, ls := range live {
 		res := syncResult(ls)
 		seen[res.Key()] = true
 		r.Syncs = append(r.Syncs, res)
-		if ls.phase != ready {
+		// A Sync whose path names a missing file failed for that reason,
+		// which its missing-file problem tells with the file and line.
+		if ls.phase != ready && !explained[syncObject(res.Namespace, res.Name)] {
 			problems = append(problems, syncProblem(ls, r.TimedOut))
 		}
 	}

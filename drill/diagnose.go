@@ -1,6 +1,7 @@
 package drill
 
 import (
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -61,6 +62,7 @@ func diagnose(tree []staticSync, f facts, files map[objectID][]string, notReady 
 	d := &diagnosis{tree: tree, facts: f, files: files, notReady: notReady, seenNS: map[string]bool{}}
 	d.indexGit()
 	for _, s := range tree {
+		d.checkBuild(s)
 		for i := range s.Objects {
 			d.check(s, i)
 		}
@@ -166,6 +168,14 @@ func (d *diagnosis) check(s staticSync, i int) {
 	}
 }
 
+// checkBuild reports a Sync whose path names a file git does not hold;
+// the controller fails the Sync with the same error.
+func (d *diagnosis) checkBuild(s staticSync) {
+	if e, ok := errors.AsType[*build.MissingFileError](s.Err); ok {
+		d.problems = append(d.problems, Problem{Kind: ProblemMissingFile, Object: syncObject(s.Namespace, s.Name), File: e.Location(), Message: e.Problem()})
+	}
+}
+
 // kindOf returns how the cluster or a CRD in git serves gvk.
 func (d *diagnosis) kindOf(gvk schema.GroupVersionKind) (kindInfo, bool) {
 	for _, m := range []map[schema.GroupKind]kindInfo{d.facts.kinds, d.gitKinds} {
@@ -225,7 +235,7 @@ func (d *diagnosis) checkDependencies(s staticSync, i int) {
 
 // problemOrder is the order of problem kinds in a report: causes first.
 func problemOrder(kind string) int {
-	for i, k := range []string{ProblemMissingCRD, ProblemMissingNamespace, ProblemMissingSecret, ProblemMissingPullSecret,
+	for i, k := range []string{ProblemMissingFile, ProblemMissingCRD, ProblemMissingNamespace, ProblemMissingSecret, ProblemMissingPullSecret,
 		ProblemMissingConfigMap, ProblemMissingSA, ProblemUnhealthy, ProblemSuspended, ProblemSyncFailed} {
 		if k == kind {
 			return i

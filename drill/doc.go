@@ -8,7 +8,8 @@
 // repository was never bootstrapped), runs the controller in this process
 // with its ServiceAccount's token, and waits until every Sync is Ready. It
 // then diagnoses what kept the rest from rebuilding, comparing what git
-// declares with what the cluster holds: custom resources without their
+// declares with what the cluster holds: files a kustomization lists that
+// git does not hold (and the .gitignore that kept them out), custom resources without their
 // CRD, namespaces nobody creates, Secrets, ConfigMaps and ServiceAccounts
 // that workloads need and git does not hold, and objects whose health never
 // passed. The cluster is deleted in every case.

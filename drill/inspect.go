@@ -157,7 +157,7 @@ func podTrouble(ctx context.Context, c client.Client, workload *unstructured.Uns
 // syncProblem describes a Sync that is not Ready.
 func syncProblem(ls *liveSync, timedOut bool) Problem {
 	s := ls.sync
-	p := Problem{Object: capstanv1.SyncKind + " " + s.Namespace + "/" + s.Name}
+	p := Problem{Object: syncObject(s.Namespace, s.Name)}
 	c := readyCondition(&s)
 	switch {
 	case s.Spec.Suspend:
@@ -170,6 +170,11 @@ func syncProblem(ls *liveSync, timedOut bool) Problem {
 		p.Kind, p.Message = ProblemSyncFailed, c.Reason+": "+c.Message
 	}
 	return p
+}
+
+// syncObject names a Sync as a Problem's Object.
+func syncObject(namespace, name string) string {
+	return capstanv1.SyncKind + " " + namespace + "/" + name
 }
 
 func readyCondition(s *capstanv1.Sync) *metav1.Condition {

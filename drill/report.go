@@ -89,6 +89,7 @@ func (s SyncResult) Key() string { return s.Namespace + "/" + s.Name }
 // Kinds of Problem, in the order a report lists them.
 const (
 	ProblemSyncFailed        = "sync-failed"
+	ProblemMissingFile       = "missing-file"
 	ProblemMissingCRD        = "missing-crd"
 	ProblemMissingNamespace  = "missing-namespace"
 	ProblemMissingSecret     = "missing-secret"

@@ -272,6 +272,28 @@ func TestDrillReportsBrokenRepos(t *testing.T) {
 			}
 		}
 	})
+	t.Run("a kustomization lists a file kept out of git", func(t *testing.T) {
+		t.Parallel()
+		repo := newDrillRepo(t, true, map[string]*string{
+			"clusters/dwk/syncs/pingpong.yaml":       childSync("pingpong", "apps/pingpong"),
+			"apps/pingpong/kustomization.yaml":       drillFile("apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nnamespace: web\nresources:\n- manifests/configmap.yaml\n- manifests/a.yaml\n- manifests/b.yaml\n- manifests/c.yaml\n- manifests/secret.yaml\n"),
+			"apps/pingpong/.gitignore":               drillFile("manifests/secret.yaml\n"),
+			"apps/pingpong/manifests/configmap.yaml": drillFile("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: pingpong\n"),
+			"apps/pingpong/manifests/a.yaml":         drillFile("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n"),
+			"apps/pingpong/manifests/b.yaml":         drillFile("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: b\n"),
+			"apps/pingpong/manifests/c.yaml":         drillFile("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n"),
+		})
+		res := repo.drill(t, "--path", "clusters/dwk")
+		assertFailed(t, res)
+		want := "  ✗ missing-file Sync capstan-system/pingpong (apps/pingpong/kustomization.yaml:9):\n" +
+			`      resource "manifests/secret.yaml" does not exist in the repository; it is ignored by apps/pingpong/.gitignore, so it was never committed` + "\n"
+		if !strings.Contains(res.stdout, want) {
+			t.Errorf("report lacks\n%s\n%s", want, res.stdout)
+		}
+		if strings.Contains(res.stdout, "does not exist at") || strings.Contains(res.stdout, "sync-failed Sync capstan-system/pingpong") {
+			t.Errorf("the missing file is reported as a missing path or a bare Sync failure:\n%s", res.stdout)
+		}
+	})
 	t.Run("a path typo", func(t *testing.T) {
 		t.Parallel()
 		repo := newDrillRepo(t, true, nil)
