@@ -89,7 +89,7 @@ func doomedSyncs(tree []staticSync) map[string]bool {
 }
 
 // checkClaims reports the claims of object i of s naming a StorageClass
-// that neither git nor k3s provides.
+// that neither git nor the cluster provides, and whether there were any.
 func (d *diagnosis) checkClaims(s staticSync, i int) bool {
 	missing := unprovided(s.Objects[i], d.classes)
 	for _, c := range missing {
