@@ -29,14 +29,18 @@ demo: build ## watch a simulated cluster be bootstrapped from git, deleted and r
 	@bin=$$(./hack/kube-bins.sh); \
 	CAPSTAN_KUBE_BIN=$$bin go run ./hack/demo --capstan $(BIN)/capstan
 
+.PHONY: setup
+setup: ## install what the tests need beyond Go and make (git; busybox-static where Docker answers)
+	@./hack/setup.sh
+
 .PHONY: test
-test: ## everything CI runs: unit, integration against a real control plane, end-to-end
+test: setup ## everything CI runs: unit, integration against a real control plane, end-to-end
 	@bin=$$(./hack/kube-bins.sh); \
 	CAPSTAN_KUBE_BIN=$$bin go test -count=1 -timeout $(TEST_TIMEOUT) ./...
 	@$(MAKE) --no-print-directory fuzz FUZZTIME=5s
 
 .PHONY: e2e
-e2e: ## end-to-end tests of the built binary
+e2e: setup ## end-to-end tests of the built binary
 	@bin=$$(./hack/kube-bins.sh); \
 	CAPSTAN_KUBE_BIN=$$bin go test -count=1 -timeout $(TEST_TIMEOUT) ./e2e/...
 

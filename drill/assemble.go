@@ -5,11 +5,23 @@ package drill
 func assemble(head Report, live []*liveSync, tree []staticSync, problems []Problem) *Report {
 	r := head
 	seen := map[string]bool{}
+	// A Sync whose path names a missing file failed for that reason, and
+	// one still waiting for a claim of a missing StorageClass waits for
+	// that: their problems say so with the file.
+	explained, waiting := map[string]bool{}, map[string]bool{}
+	for _, p := range problems {
+		switch p.Kind {
+		case ProblemMissingFile:
+			explained[p.Object] = true
+		case ProblemMissingStorageClass:
+			waiting[p.Sync] = true
+		}
+	}
 	for _, ls := range live {
 		res := syncResult(ls)
 		seen[res.Key()] = true
 		r.Syncs = append(r.Syncs, res)
-		if ls.phase != ready {
+		if ls.phase != ready && !explained[syncObject(res.Namespace, res.Name)] && (ls.phase != working || !waiting[res.Key()]) {
 			problems = append(problems, syncProblem(ls, r.TimedOut))
 		}
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/capstan-gitops/capstan/components/controller"
 	"github.com/capstan-gitops/capstan/components/manifests"
 	"github.com/capstan-gitops/capstan/internal/kubeclient"
+	"github.com/capstan-gitops/capstan/internal/volumes"
 )
 
 // Bounds of the throwaway cluster's life.
@@ -40,6 +41,8 @@ type throwaway struct {
 	cluster  clusters.Cluster
 	client   client.Client
 	version  string
+	// stopVolumes ends the volume provisioner.
+	stopVolumes func()
 }
 
 // newThrowaway prepares a kwok cluster with a unique name under workDir.
@@ -73,12 +76,22 @@ func (t *throwaway) create(ctx context.Context) error {
 		return err
 	}
 	t.client = kc
+	// Like the k3d cluster it stands for, the cluster binds claims of k3s's
+	// default StorageClass to volumes on their pods' nodes.
+	stop, err := volumes.Start(context.WithoutCancel(ctx), kc)
+	if err != nil {
+		return err
+	}
+	t.stopVolumes = stop
 	return nil
 }
 
 // delete removes the cluster and its state, with a context of its own: it
 // must also run after Ctrl-C or the timeout.
 func (t *throwaway) delete(ctx context.Context) error {
+	if t.stopVolumes != nil {
+		t.stopVolumes()
+	}
 	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), deleteTimeout)
 	defer cancel()
 	if err := t.provider.Delete(dctx); err != nil {

@@ -80,12 +80,15 @@ type waiter struct {
 	readyAtNudge int
 	round        int
 	settledSince time.Time
+	// doomed are the Syncs whose health check can never pass (see
+	// doomedSyncs): once they have applied, the wait does not wait for them.
+	doomed map[string]bool
 	// took is how long the wait lasted.
 	took time.Duration
 }
 
-func newWaiter(c client.Client) *waiter {
-	return &waiter{c: c, start: time.Now(), syncs: map[string]*liveSync{}, tokens: map[string]string{}, readyAtNudge: -1}
+func newWaiter(c client.Client, doomed map[string]bool) *waiter {
+	return &waiter{c: c, start: time.Now(), syncs: map[string]*liveSync{}, tokens: map[string]string{}, readyAtNudge: -1, doomed: doomed}
 }
 
 // wait polls until every Sync is Ready (true), until failed Syncs stay
@@ -129,6 +132,12 @@ func (w *waiter) step(ctx context.Context) (done, converged bool, err error) {
 		ls.phase = classify(s, w.tokens[key])
 		if ls.phase == ready && ls.readyAfter == 0 {
 			ls.readyAfter = time.Since(w.start)
+		}
+		if ls.phase == working && w.doomed[key] && s.Status.Inventory != nil {
+			// It recorded what it applies (the settle window lets the
+			// apply finish), then waits for a health that never comes.
+			counts[blocked]++
+			continue
 		}
 		counts[ls.phase]++
 	}

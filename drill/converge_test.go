@@ -74,7 +74,7 @@ func TestWaiterStep(t *testing.T) {
 		return s
 	}
 	c := fake.NewClientBuilder().WithScheme(scheme).WithObjects(newSync("root", true), newSync("child", false)).Build()
-	w := newWaiter(c)
+	w := newWaiter(c, nil)
 	step := func(wantDone, wantConverged bool) {
 		t.Helper()
 		done, converged, err := w.step(ctx)

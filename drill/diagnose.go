@@ -1,6 +1,7 @@
 package drill
 
 import (
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -25,6 +26,10 @@ type facts struct {
 	// health is the kstatus of the objects of Syncs that are not Ready and
 	// that exist in the cluster.
 	health map[objectID]health
+	// classes are the StorageClasses of the cluster.
+	classes map[string]bool
+	// claims counts the cluster's PersistentVolumeClaims.
+	claims int
 }
 
 // kindInfo is how a kind is served.
@@ -50,6 +55,8 @@ type diagnosis struct {
 
 	gitKinds map[schema.GroupKind]kindInfo
 	gitNames map[string]map[string]bool
+	// classes are the StorageClasses git or the cluster provide.
+	classes  map[string]bool
 	problems []Problem
 	seenNS   map[string]bool
 }
@@ -60,7 +67,9 @@ type diagnosis struct {
 func diagnose(tree []staticSync, f facts, files map[objectID][]string, notReady map[string]bool) []Problem {
 	d := &diagnosis{tree: tree, facts: f, files: files, notReady: notReady, seenNS: map[string]bool{}}
 	d.indexGit()
+	d.classes = providedClasses(tree, f.classes)
 	for _, s := range tree {
+		d.checkBuild(s)
 		for i := range s.Objects {
 			d.check(s, i)
 		}
@@ -161,8 +170,19 @@ func (d *diagnosis) check(s staticSync, i int) {
 		d.add(ProblemMissingNamespace, s, i, "namespace %s is not created by any manifest in git, so nothing can be applied into it", o.GetNamespace())
 	}
 	d.checkDependencies(s, i)
-	if h, ok := d.facts.health[id]; ok && d.notReady[s.Key()] && h.Status != "Current" {
+	// An object whose claim names a missing StorageClass is unhealthy
+	// for that reason, which its missing-storageclass problem tells.
+	noClass := d.checkClaims(s, i)
+	if h, ok := d.facts.health[id]; ok && !noClass && d.notReady[s.Key()] && h.Status != "Current" {
 		d.add(ProblemUnhealthy, s, i, "never became healthy: %s: %s", h.Status, orNone(h.Message))
+	}
+}
+
+// checkBuild reports a Sync whose path names a file git does not hold;
+// the controller fails the Sync with the same error.
+func (d *diagnosis) checkBuild(s staticSync) {
+	if e, ok := errors.AsType[*build.MissingFileError](s.Err); ok {
+		d.problems = append(d.problems, Problem{Kind: ProblemMissingFile, Object: syncObject(s.Namespace, s.Name), File: e.Location(), Message: e.Problem()})
 	}
 }
 
@@ -225,7 +245,7 @@ func (d *diagnosis) checkDependencies(s staticSync, i int) {
 
 // problemOrder is the order of problem kinds in a report: causes first.
 func problemOrder(kind string) int {
-	for i, k := range []string{ProblemMissingCRD, ProblemMissingNamespace, ProblemMissingSecret, ProblemMissingPullSecret,
+	for i, k := range []string{ProblemMissingFile, ProblemMissingCRD, ProblemMissingNamespace, ProblemMissingStorageClass, ProblemMissingSecret, ProblemMissingPullSecret,
 		ProblemMissingConfigMap, ProblemMissingSA, ProblemUnhealthy, ProblemSuspended, ProblemSyncFailed} {
 		if k == kind {
 			return i

@@ -177,7 +177,7 @@ func (r *run) startController(ctx context.Context) (string, error) {
 // converge waits for the Syncs; not converging is the report's to tell,
 // not an error of the step.
 func (r *run) converge(ctx context.Context) (string, error) {
-	r.waiter = newWaiter(r.cluster.client)
+	r.waiter = newWaiter(r.cluster.client, doomedSyncs(r.src.syncs))
 	wctx, cancel := context.WithTimeout(ctx, r.opts.Timeout)
 	defer cancel()
 	_, timedOut, err := r.waiter.wait(wctx)
@@ -222,7 +222,7 @@ func (r *run) diagnose(ctx context.Context) (string, error) {
 	}
 	head := Report{
 		Repository: redact.URL(r.opts.URL), Branch: r.opts.Branch, Path: r.src.path, Revision: string(r.src.revision),
-		Components: r.components(), TimedOut: r.timedOut, ConvergeSeconds: seconds(r.waiter.took),
+		Components: r.components(), TimedOut: r.timedOut, ConvergeSeconds: seconds(r.waiter.took), Claims: f.claims,
 	}
 	r.report = assemble(head, live, r.src.syncs, diagnose(r.src.syncs, f, r.src.files, notReady))
 	if len(r.report.Problems) == 0 {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/fluxcd/cli-utils/pkg/kstatus/status"
 	corev1 "k8s.io/api/core/v1"
+	storagev1 "k8s.io/api/storage/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -42,6 +43,9 @@ func inspect(ctx context.Context, cfg *rest.Config, c client.Client, tree []stat
 			addName(f.existing, kind, nameKey(kind, o.Namespace, o.Name))
 		}
 	}
+	if err := volumeFacts(ctx, c, &f); err != nil {
+		return f, err
+	}
 	checked := 0
 	for _, s := range tree {
 		if !notReady[s.Key()] {
@@ -61,6 +65,26 @@ func inspect(ctx context.Context, cfg *rest.Config, c client.Client, tree []stat
 		}
 	}
 	return f, nil
+}
+
+// volumeFacts reads the names of the cluster's StorageClasses and counts
+// its PersistentVolumeClaims.
+func volumeFacts(ctx context.Context, c client.Client, f *facts) error {
+	classes := &storagev1.StorageClassList{}
+	if err := c.List(ctx, classes); err != nil {
+		return fmt.Errorf("listing StorageClasses: %w", err)
+	}
+	f.classes = map[string]bool{}
+	for _, sc := range classes.Items {
+		f.classes[sc.Name] = true
+	}
+	claims := &metav1.PartialObjectMetadataList{}
+	claims.SetGroupVersionKind(schema.GroupVersionKind{Version: "v1", Kind: "PersistentVolumeClaimList"})
+	if err := c.List(ctx, claims); err != nil {
+		return fmt.Errorf("listing PersistentVolumeClaims: %w", err)
+	}
+	f.claims = len(claims.Items)
+	return nil
 }
 
 // servedKinds asks the API server's discovery which kinds it serves.
@@ -157,7 +181,7 @@ func podTrouble(ctx context.Context, c client.Client, workload *unstructured.Uns
 // syncProblem describes a Sync that is not Ready.
 func syncProblem(ls *liveSync, timedOut bool) Problem {
 	s := ls.sync
-	p := Problem{Object: capstanv1.SyncKind + " " + s.Namespace + "/" + s.Name}
+	p := Problem{Object: syncObject(s.Namespace, s.Name)}
 	c := readyCondition(&s)
 	switch {
 	case s.Spec.Suspend:
@@ -170,6 +194,11 @@ func syncProblem(ls *liveSync, timedOut bool) Problem {
 		p.Kind, p.Message = ProblemSyncFailed, c.Reason+": "+c.Message
 	}
 	return p
+}
+
+// syncObject names a Sync as a Problem's Object.
+func syncObject(namespace, name string) string {
+	return capstanv1.SyncKind + " " + namespace + "/" + name
 }
 
 func readyCondition(s *capstanv1.Sync) *metav1.Condition {

@@ -28,6 +28,9 @@ type Report struct {
 	Problems []Problem `json:"problems"`
 	// TimedOut is true when the Syncs were still not all Ready at the timeout.
 	TimedOut bool `json:"timedOut"`
+	// Claims counts the PersistentVolumeClaims of the rebuilt cluster: the
+	// drill binds them to new, empty volumes, and a real rebuild does too.
+	Claims int `json:"claims,omitempty"`
 	// Phases are the steps of the drill with their durations.
 	Phases []Phase `json:"phases"`
 	// ConvergeSeconds is the time from the controller's start until every
@@ -88,15 +91,17 @@ func (s SyncResult) Key() string { return s.Namespace + "/" + s.Name }
 
 // Kinds of Problem, in the order a report lists them.
 const (
-	ProblemSyncFailed        = "sync-failed"
-	ProblemMissingCRD        = "missing-crd"
-	ProblemMissingNamespace  = "missing-namespace"
-	ProblemMissingSecret     = "missing-secret"
-	ProblemMissingPullSecret = "missing-image-pull-secret"
-	ProblemMissingConfigMap  = "missing-configmap"
-	ProblemMissingSA         = "missing-service-account"
-	ProblemUnhealthy         = "unhealthy"
-	ProblemSuspended         = "suspended"
+	ProblemSyncFailed          = "sync-failed"
+	ProblemMissingFile         = "missing-file"
+	ProblemMissingCRD          = "missing-crd"
+	ProblemMissingNamespace    = "missing-namespace"
+	ProblemMissingSecret       = "missing-secret"
+	ProblemMissingPullSecret   = "missing-image-pull-secret"
+	ProblemMissingConfigMap    = "missing-configmap"
+	ProblemMissingSA           = "missing-service-account"
+	ProblemMissingStorageClass = "missing-storageclass"
+	ProblemUnhealthy           = "unhealthy"
+	ProblemSuspended           = "suspended"
 )
 
 // Problem is one thing that kept the cluster from rebuilding, and why.
@@ -159,6 +164,10 @@ func writeText(b *strings.Builder, r *Report) {
 		for _, p := range r.Problems {
 			writeProblem(b, p)
 		}
+	}
+	if r.Claims > 0 {
+		fmt.Fprintf(b, "Note: the rebuilt cluster has %s, which a rebuild starts with new, empty volumes: the data in volumes\nis not in git and no rebuild restores it; restore it from your backups (see docs/troubleshooting.md#volumes).\n",
+			count(r.Claims, "PersistentVolumeClaim"))
 	}
 	b.WriteString("\n")
 	fmt.Fprintf(b, "Phases: %s\n", phases(r.Phases))

@@ -106,6 +106,8 @@ func TestPrint(t *testing.T) {
 	t.Parallel()
 	fallback := passing()
 	fallback.Components = Components{Source: "capstan v0.3.0", Version: "v0.3.0", Controller: "v0.3.0"}
+	withClaims := passing()
+	withClaims.Claims = 2
 	timedOut := assemble(head(true), []*liveSync{live("capstan-system", "clusters/dwk", working, 0, 0, "", "")}, nil, []Problem{
 		{Kind: ProblemUnhealthy, Object: "Deployment web/worker", File: "clusters/dwk/web/worker.yaml", Sync: "capstan-system/capstan-system", Message: "never became healthy: InProgress: Available: 0/1"},
 	})
@@ -116,6 +118,7 @@ func TestPrint(t *testing.T) {
 		{"passing", passing()},
 		{"failing", failing()},
 		{"fallback", fallback},
+		{"with-claims", withClaims},
 		{"timed-out", timedOut},
 		{"ready-with-problems", assemble(head(false), []*liveSync{live("capstan-system", "clusters/dwk", ready, 3*time.Second, 0, "", "")}, nil, []Problem{
 			{Kind: ProblemMissingPullSecret, Object: "Deployment web/api", File: "clusters/dwk/web/api.yaml", Sync: "capstan-system/capstan-system", Message: "pulls its images with Secret web/regcred (imagePullSecrets), which no manifest in git creates"},

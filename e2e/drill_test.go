@@ -192,6 +192,52 @@ func TestDrillRebuildsChildSyncs(t *testing.T) {
 	}
 }
 
+// TestDrillBindsClaimsLikeK3s: a StatefulSet whose claims name no
+// StorageClass gets k3s's default local-path one, volumes and a Ready
+// cluster, with the note that volume data is not restored.
+func TestDrillBindsClaimsLikeK3s(t *testing.T) {
+	t.Parallel()
+	repo := newDrillRepo(t, true, map[string]*string{"clusters/dwk/web/db.yaml": drillFile(statefulSetWithClaims)})
+	res := repo.drill(t, "--path", "clusters/dwk", "-o", "json")
+	mustSucceed(t, "drill of a StatefulSet with claims", res)
+	rep := decodeReport(t, res.stdout)
+	if !rep.OK || len(rep.Problems) != 0 || rep.Claims != 2 {
+		t.Errorf("ok=%t, %d claims, problems %+v; want ok with 2 claims", rep.OK, rep.Claims, rep.Problems)
+	}
+}
+
+func claimOfClass(class string) string {
+	return "apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata:\n  name: data\n  namespace: web\nspec:\n  storageClassName: " + class +
+		"\n  accessModes: [ReadWriteOnce]\n  resources:\n    requests:\n      storage: 1Gi\n"
+}
+
+const statefulSetWithClaims = `apiVersion: apps/v1
+kind: StatefulSet
+metadata:
+  name: db
+  namespace: web
+spec:
+  replicas: 2
+  serviceName: db
+  selector:
+    matchLabels: {app: db}
+  template:
+    metadata:
+      labels: {app: db}
+    spec:
+      containers:
+      - name: db
+        image: postgres:17
+        volumeMounts: [{name: data, mountPath: /var/lib/postgresql}]
+  volumeClaimTemplates:
+  - metadata: {name: data}
+    spec:
+      accessModes: [ReadWriteOnce]
+      resources:
+        requests:
+          storage: 1Gi
+`
+
 func TestDrillFallsBackToTheCLIComponents(t *testing.T) {
 	t.Parallel()
 	repo := newDrillRepo(t, false, nil)
@@ -270,6 +316,47 @@ func TestDrillReportsBrokenRepos(t *testing.T) {
 			if !strings.Contains(res.stdout+res.stderr, want) {
 				t.Errorf("output lacks %q:\nstdout:\n%s", want, res.stdout)
 			}
+		}
+	})
+	t.Run("a kustomization lists a file kept out of git", func(t *testing.T) {
+		t.Parallel()
+		repo := newDrillRepo(t, true, map[string]*string{
+			"clusters/dwk/syncs/pingpong.yaml":       childSync("pingpong", "apps/pingpong"),
+			"apps/pingpong/kustomization.yaml":       drillFile("apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nnamespace: web\nresources:\n- manifests/configmap.yaml\n- manifests/a.yaml\n- manifests/b.yaml\n- manifests/c.yaml\n- manifests/secret.yaml\n"),
+			"apps/pingpong/.gitignore":               drillFile("manifests/secret.yaml\n"),
+			"apps/pingpong/manifests/configmap.yaml": drillFile("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: pingpong\n"),
+			"apps/pingpong/manifests/a.yaml":         drillFile("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n"),
+			"apps/pingpong/manifests/b.yaml":         drillFile("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: b\n"),
+			"apps/pingpong/manifests/c.yaml":         drillFile("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n"),
+		})
+		res := repo.drill(t, "--path", "clusters/dwk")
+		assertFailed(t, res)
+		want := "  ✗ missing-file Sync capstan-system/pingpong (apps/pingpong/kustomization.yaml:9):\n" +
+			`      resource "manifests/secret.yaml" does not exist in the repository; it is ignored by apps/pingpong/.gitignore, so it was never committed` + "\n"
+		if !strings.Contains(res.stdout, want) {
+			t.Errorf("report lacks\n%s\n%s", want, res.stdout)
+		}
+		if strings.Contains(res.stdout, "does not exist at") || strings.Contains(res.stdout, "sync-failed Sync capstan-system/pingpong") {
+			t.Errorf("the missing file is reported as a missing path or a bare Sync failure:\n%s", res.stdout)
+		}
+	})
+	t.Run("a claim of a StorageClass nothing provides", func(t *testing.T) {
+		t.Parallel()
+		repo := newDrillRepo(t, true, map[string]*string{"clusters/dwk/web/data.yaml": drillFile(claimOfClass("fast-ssd"))})
+		start := time.Now()
+		res := repo.drill(t, "--path", "clusters/dwk", "--timeout", "3m")
+		assertFailed(t, res)
+		for _, want := range []string{
+			"  ✗ missing-storageclass PersistentVolumeClaim web/data (clusters/dwk/web/data.yaml:1) [Sync capstan-system/capstan-system]:\n" +
+				"      spec.storageClassName names StorageClass fast-ssd, which no manifest in git creates and k3s does not provide (it has local-path, the default): the claim stays Pending and the pods using it are never scheduled\n",
+			"Note: the rebuilt cluster has 1 PersistentVolumeClaim,",
+		} {
+			if !strings.Contains(res.stdout, want) {
+				t.Errorf("report lacks\n%s\n%s", want, res.stdout)
+			}
+		}
+		if strings.Contains(res.stdout, "at the timeout") || strings.Contains(res.stdout, "unhealthy PersistentVolumeClaim") || time.Since(start) > 2*time.Minute {
+			t.Errorf("the missing StorageClass was found only after the timeout (%s):\n%s", time.Since(start), res.stdout)
 		}
 	})
 	t.Run("a path typo", func(t *testing.T) {

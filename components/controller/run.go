@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"time"
 
 	"github.com/capstan-gitops/capstan/internal/source"
@@ -83,7 +82,7 @@ func (run *run) execute(ctx context.Context) outcome {
 
 	objs, sources, err := run.r.Builds.Get(ctx, checkout, run.sync.Spec.Path, run.r.Limits)
 	run.took("build", start)
-	if errors.Is(err, fs.ErrNotExist) {
+	if errors.Is(err, build.ErrPathNotFound) {
 		return fail(old, capstanv1.BuildFailedReason, true, fmt.Errorf("path %q does not exist at %s; nothing was applied or pruned", run.sync.Spec.Path, checkout.Revision))
 	}
 	if err != nil {

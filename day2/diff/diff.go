@@ -106,7 +106,7 @@ func buildObjects(ctx context.Context, fetcher Fetcher, s *capstanv1.Sync, opts 
 		return nil, "", fmt.Errorf("fetching the source of sync %s/%s: %w", s.Namespace, s.Name, err)
 	}
 	objs, err := build.Build(ctx, checkout.Dir, s.Spec.Path, opts.Limits)
-	if errors.Is(err, os.ErrNotExist) {
+	if errors.Is(err, build.ErrPathNotFound) {
 		return nil, "", fmt.Errorf("path %q does not exist at %s", s.Spec.Path, checkout.Revision)
 	}
 	if err != nil {

@@ -24,8 +24,10 @@ import (
 //
 // Objects are sorted by group, kind, namespace and name; two objects with
 // the same four are an error. An empty directory gives an empty slice and
-// no error. Failures caused by the revision's content are [*Error] values
-// (see [IsTerminal]); a done ctx or an unreadable root are not.
+// no error. Failures caused by the revision's content are [*Error] values,
+// or [*MissingFileError] for an entry of a kustomization naming a file the
+// revision lacks (see [IsTerminal]); a done ctx or an unreadable root are
+// not. A dir that does not exist is an [*Error] wrapping [ErrPathNotFound].
 func Build(ctx context.Context, root, dir string, limits Limits) ([]*unstructured.Unstructured, error) {
 	objs, _, err := BuildSources(ctx, root, dir, limits)
 	return objs, err
@@ -61,11 +63,11 @@ func buildItems(ctx context.Context, root, dir string, limits Limits) ([]item, e
 	defer r.Close()
 	real, err := confine(r, dir)
 	if err != nil {
-		return nil, err
+		return nil, pathNotFound(err)
 	}
 	fi, err := r.Lstat(real)
 	if err != nil {
-		return nil, statError(dir, err)
+		return nil, pathNotFound(statError(dir, err))
 	}
 	if !fi.IsDir() {
 		return nil, errorf(dir, 0, "not a directory")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"strconv"
 )
 
@@ -17,6 +18,10 @@ var (
 	ErrRemote = errors.New("remote references are not allowed")
 	// ErrUnsupported means the revision uses a feature Build refuses to run.
 	ErrUnsupported = errors.New("not supported")
+	// ErrPathNotFound means the directory to build is not in the revision.
+	// A file or directory a kustomization names that is not there is a
+	// [*MissingFileError] instead.
+	ErrPathNotFound = errors.New("path does not exist")
 )
 
 // Error is a build failure caused by the content of the revision. It is
@@ -50,11 +55,24 @@ func (e *Error) Error() string {
 // Unwrap returns the cause.
 func (e *Error) Unwrap() error { return e.Err }
 
-// IsTerminal reports whether err (or an error it wraps) is an [*Error],
-// that is a failure that retrying the same revision cannot fix.
+// IsTerminal reports whether err (or an error it wraps) is an [*Error] or
+// a [*MissingFileError], that is a failure that retrying the same revision
+// cannot fix.
 func IsTerminal(err error) bool {
+	if _, ok := errors.AsType[*MissingFileError](err); ok {
+		return true
+	}
 	_, ok := errors.AsType[*Error](err)
 	return ok
+}
+
+// pathNotFound turns the failure to find the directory to build into an
+// *Error wrapping ErrPathNotFound; other errors are returned as they are.
+func pathNotFound(err error) error {
+	if e, ok := errors.AsType[*Error](err); ok && errors.Is(e.Err, fs.ErrNotExist) {
+		return &Error{File: e.File, Err: ErrPathNotFound}
+	}
+	return err
 }
 
 // errorf returns an *Error for file and line with a formatted cause;

@@ -125,3 +125,30 @@ func FuzzConfinePath(f *testing.F) {
 		}
 	})
 }
+
+// FuzzIgnoredBy matches arbitrary paths against arbitrary .gitignore
+// content: it must never panic, and name only a .gitignore that exists.
+func FuzzIgnoredBy(f *testing.F) {
+	f.Add("secrets/\n*.env\n!keep.env\n", "app/secrets/db.yaml")
+	f.Add("/manifests/secret.yaml\n# comment\n\\#hash\n", "app/manifests/secret.yaml")
+	f.Add("**/x\n[a-\n", "a/b/x")
+	f.Fuzz(func(t *testing.T, gitignore, p string) {
+		root := t.TempDir()
+		if err := os.MkdirAll(filepath.Join(root, "app"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		for _, name := range []string{".gitignore", "app/.gitignore"} {
+			if err := os.WriteFile(filepath.Join(root, name), []byte(gitignore), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		r, err := os.OpenRoot(root)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Close()
+		if got := ignoredBy(r, p); got != "" && got != ".gitignore" && got != "app/.gitignore" {
+			t.Fatalf("ignoredBy(%q) = %q, not a .gitignore of the tree", p, got)
+		}
+	})
+}

@@ -1,7 +1,6 @@
 package build
 
 import (
-	"io/fs"
 	"os"
 	"path/filepath"
 	"testing"
@@ -138,7 +137,6 @@ func TestBuildKustomizeRefused(t *testing.T) {
 		{name: "directory as a transformer", files: kust("transformers:\n- ../t\n", "t/kustomization.yaml", "resources: []\n"), file: k, line: 2, msg: "is a directory", sentinel: ErrUnsupported},
 		{name: "helm charts", files: kust("helmCharts:\n- name: x\n  repo: https://charts.example.com\n"), file: k, line: 1, msg: "helm", sentinel: ErrUnsupported},
 		{name: "custom openapi schema", files: kust("openapi:\n  path: schema.json\n"), file: k, line: 1, msg: "openapi", sentinel: ErrUnsupported},
-		{name: "missing resource", files: kust("resources:\n- nope.yaml\n"), file: k, line: 2, msg: "app/nope.yaml: file does not exist", sentinel: fs.ErrNotExist},
 		{name: "two kustomization files", files: kust("resources: []\n", "app/kustomization.yml", "resources: []\n"), file: "app", line: 0, msg: "more than one kustomization file", sentinel: nil},
 		{name: "kustomization that is a list", files: kust("- a\n"), file: k, line: 1, msg: "not a mapping", sentinel: nil},
 		{name: "malformed kustomization", files: kust("resources:\n- a\n b: c\n"), file: k, line: 3, msg: "invalid YAML", sentinel: nil},

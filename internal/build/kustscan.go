@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path"
 	"strings"
@@ -74,6 +75,9 @@ func (s *scanner) scan(dir string, stack []frame) error {
 		if err := s.bases(k, field, stack); err != nil {
 			return err
 		}
+	}
+	if err := s.files(k, stack[len(stack)-1]); err != nil {
+		return err
 	}
 	for _, field := range []string{"generators", "transformers", "validators"} {
 		if err := s.plugins(k, field, stack); err != nil {
@@ -203,6 +207,9 @@ func (s *scanner) bases(k value, field string, stack []frame) error {
 		}
 		isDir, err := s.isDir(target)
 		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return s.missing(top.file, k.lineOf(entry), entryNoun(field), entry, target)
+			}
 			return errorf(top.file, k.lineOf(entry), "%s entry %q: %w", field, entry, err)
 		}
 		switch {

@@ -1,7 +1,6 @@
 package build
 
 import (
-	"io/fs"
 	"os"
 	"path/filepath"
 	"testing"
@@ -75,7 +74,7 @@ func TestBuildPath(t *testing.T) {
 		{path: "../", file: "../", sentinel: ErrOutsideRoot},
 		{path: "clusters/../..", file: "clusters/../..", sentinel: ErrOutsideRoot},
 		{path: "/etc", file: "/etc", sentinel: ErrOutsideRoot},
-		{path: "missing", file: "missing", sentinel: fs.ErrNotExist},
+		{path: "missing", file: "missing", sentinel: ErrPathNotFound},
 		{path: ".git", file: ".git", sentinel: ErrOutsideRoot},
 		{path: "file.yaml", file: "file.yaml"},
 		{path: "file.yaml/x", file: "file.yaml"},

@@ -16,8 +16,10 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/capstan-gitops/capstan/clusters/kwok"
+	"github.com/capstan-gitops/capstan/internal/volumes"
 )
 
 // Cluster is a running simulated cluster: a real control plane from local
@@ -32,6 +34,8 @@ type Cluster struct {
 
 	runner  *kwok.Runner
 	workDir string
+	// stopVolumes ends the volume provisioner.
+	stopVolumes func()
 }
 
 // ClusterOptions shape a test cluster.
@@ -90,6 +94,21 @@ func (c *Cluster) start(ctx context.Context, opts ClusterOptions) error {
 	}
 	cfg.QPS, cfg.Burst = 200, 400
 	c.Config = cfg
+	return c.startVolumes(ctx)
+}
+
+// startVolumes gives the cluster k3s's default StorageClass and a
+// provisioner for it, as the k3d clusters Capstan creates have.
+func (c *Cluster) startVolumes(ctx context.Context) error {
+	kc, err := client.New(c.Config, client.Options{})
+	if err != nil {
+		return fmt.Errorf("creating client of %s: %w", c.Name, err)
+	}
+	stop, err := volumes.Start(context.WithoutCancel(ctx), kc)
+	if err != nil {
+		return err
+	}
+	c.stopVolumes = stop
 	return nil
 }
 
@@ -120,6 +139,9 @@ func (c *Cluster) Runner() *kwok.Runner { return c.runner }
 
 // Close deletes the cluster and its state.
 func (c *Cluster) Close(ctx context.Context) error {
+	if c.stopVolumes != nil {
+		c.stopVolumes()
+	}
 	err := c.runner.DeleteWithKubeconfig(ctx, c.Name, c.Kubeconfig)
 	if rmErr := os.RemoveAll(c.workDir); err == nil && rmErr != nil {
 		err = fmt.Errorf("removing cluster work dir: %w", rmErr)
