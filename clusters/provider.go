@@ -1,7 +1,7 @@
 // Package clusters hides the ways Capstan gets a Kubernetes cluster behind
 // one small interface: a local k3d cluster in Docker (clusters/k3d), a
 // simulated kwok cluster from local binaries (clusters/kwok), or an existing
-// cluster reached through a kubeconfig (clusters/kubeconfig).
+// cluster reached through a kubeconfig (clusters/existing).
 //
 // Every Provider is bound to one cluster when it is constructed. Ensure is
 // check-then-act, so running it again converges: it creates the cluster only
