@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/capstan-gitops/capstan/components/repo"
+	"github.com/capstan-gitops/capstan/internal/checks"
 	"github.com/capstan-gitops/capstan/internal/steps"
 
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -62,6 +63,9 @@ type Deps struct {
 	// Images loads the controller image into the cluster's nodes when the
 	// cluster cannot pull it (k3d); nil skips the image step.
 	Images ImageImporter
+	// Preflight checks this machine before the cluster is created or
+	// reached (k3d: Docker), as `capstan check --pre` does; nil checks nothing.
+	Preflight checks.Prober
 }
 
 // run is the state one bootstrap shares between its steps.

@@ -12,10 +12,16 @@ import (
 	"github.com/capstan-gitops/capstan/internal/kubeclient"
 )
 
-// ensureCluster creates or connects to the cluster and runs the same
-// preflight as `capstan check --pre`: Kubernetes recent enough, rights to
-// install Capstan, a local work directory.
+// ensureCluster runs the same preflight as `capstan check --pre`: first
+// what this machine needs before the cluster is created (for k3d, Docker),
+// then creates or connects to the cluster, then checks it: Kubernetes
+// recent enough, rights to install Capstan, a local work directory.
 func (r *run) ensureCluster(ctx context.Context) (string, error) {
+	if r.deps.Preflight != nil {
+		if err := checks.Machine(ctx, r.deps.Preflight).Problem(); err != nil {
+			return "", err
+		}
+	}
 	c, err := r.deps.Cluster.Ensure(ctx)
 	if err != nil {
 		return "", err

@@ -49,3 +49,31 @@ type Cluster struct {
 
 // ErrNotOwned means Capstan refused to delete a cluster it did not create.
 var ErrNotOwned = errors.New("cluster was not created by capstan")
+
+// Error is a failure whose cause is known. Error() is the one line a
+// person reads, Hint what to do about it, and Detail the full error
+// underneath, which the CLI shows with --verbose.
+type Error struct {
+	// Summary names the cause in a line.
+	Summary string
+	// Next is what to do next.
+	Next string
+	// Err is the error underneath.
+	Err error
+}
+
+func (e *Error) Error() string { return e.Summary }
+
+// Unwrap returns the error underneath.
+func (e *Error) Unwrap() error { return e.Err }
+
+// Hint says what to do next.
+func (e *Error) Hint() string { return e.Next }
+
+// Detail is the full error underneath.
+func (e *Error) Detail() string {
+	if e.Err == nil {
+		return ""
+	}
+	return e.Err.Error()
+}

@@ -196,6 +196,7 @@ func k3dAdminClient(kubeconfig, contextName string) (client.Client, error) {
 func TestK3d(t *testing.T) {
 	t.Parallel()
 	e := newK3dEnv(t)
+	t.Run("preflight", func(t *testing.T) { testK3dPreflight(t, e) })
 	t.Run("failed create is rolled back", func(t *testing.T) { testK3dRollback(t, e) })
 	t.Run("bootstrap, delete, recreate", func(t *testing.T) { testK3dBootstrapRecreate(t, e) })
 }

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/capstan-gitops/capstan/clusters"
 )
 
 // TestDockerUnreachable cannot run in parallel: it points DOCKER_HOST at a
@@ -30,10 +32,13 @@ func TestDockerUnreachable(t *testing.T) {
 			if !errors.Is(err, ErrDockerUnavailable) {
 				t.Fatalf("%s = %v, want ErrDockerUnavailable", name, err)
 			}
-			for _, want := range []string{endpoint, "start Docker", "--kubeconfig"} {
-				if !strings.Contains(err.Error(), want) {
-					t.Errorf("error %q does not mention %q", err, want)
-				}
+			var ce *clusters.Error
+			if !errors.As(err, &ce) {
+				t.Fatalf("%s = %v, want a *clusters.Error", name, err)
+			}
+			if !strings.Contains(err.Error(), endpoint) ||
+				!strings.Contains(ce.Hint(), "start Docker") || !strings.Contains(ce.Hint(), "--kubeconfig") {
+				t.Errorf("error %q (hint %q) does not name %s, and say start Docker or use --kubeconfig", err, ce.Hint(), endpoint)
 			}
 			if d := time.Since(start); d > DockerTimeout+3*time.Second {
 				t.Errorf("%s took %s", name, d)

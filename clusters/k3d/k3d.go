@@ -9,9 +9,15 @@
 // to, and checks first that Docker answers, so that a missing engine is one
 // clear error rather than a failure deep inside k3d.
 //
-// The k3d library keeps a global logger (logrus) that prints its progress to
-// stderr, and reads DOCKER_HOST and its K3D_* variables from the process
-// environment; this package does not change that.
+// Probe is the preflight of a new cluster (checks.Prober): it finds, before
+// anything is created, what k3d would fail on (Docker, images, privileged
+// containers, ports, a name taken), and explain names the cause of a
+// failure it could not foresee. Both say what to do next.
+//
+// The k3d library keeps a logger of its own (logrus) that prints its
+// progress to stderr, and reads DOCKER_HOST and its K3D_* variables from the
+// process environment; this package does not change that: the CLI routes
+// that logger into its own output (internal/liblog).
 package k3d
 
 import (
@@ -192,9 +198,9 @@ func (p *Provider) create(ctx context.Context, simple v1alpha5.SimpleConfig) err
 	if err := client.ClusterRun(ctx, p.rt, cfg); err != nil {
 		err = fmt.Errorf("creating k3d cluster %s: %w", cfg.Name, err)
 		if rbErr := p.rollback(ctx, cfg); rbErr != nil {
-			return errors.Join(err, fmt.Errorf("rolling back: %w", rbErr))
+			err = errors.Join(err, fmt.Errorf("rolling back: %w", rbErr))
 		}
-		return err
+		return explain(cfg.Name, err)
 	}
 	return nil
 }

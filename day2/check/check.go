@@ -6,6 +6,7 @@
 package check
 
 import (
+	"errors"
 	"fmt"
 	"io"
 
@@ -34,14 +35,24 @@ func Print(w io.Writer, format string, r checks.Report) error {
 }
 
 // Err returns nil when every check passed, and otherwise an error that
-// counts the failures and says where to look.
+// counts the failures and says where to look: for --pre, the failed
+// checks' own hints.
 func Err(r checks.Report, pre bool) error {
 	if r.OK {
 		return nil
 	}
-	next := "see `capstan status -A`, and the controller's logs: kubectl -n capstan-system logs deploy/capstan-controller"
-	if pre {
-		next = "fix what failed, then run capstan check --pre again"
+	failed := fmt.Errorf("%d of %d checks failed", r.Failed(), len(r.Checks))
+	if !pre {
+		return &kubeclient.Error{Err: failed, Next: "see `capstan status -A`, and the controller's logs: kubectl -n capstan-system logs deploy/capstan-controller"}
 	}
-	return &kubeclient.Error{Err: fmt.Errorf("%d of %d checks failed", r.Failed(), len(r.Checks)), Next: next}
+	// The failed checks' own hints name the cause; the details are for --verbose.
+	next, full := "fix what failed, then run capstan check --pre again", ""
+	var ce *checks.Error
+	if errors.As(r.Problem(), &ce) {
+		full = ce.Full
+		if ce.Next != "" {
+			next = ce.Next + "; then run capstan check --pre again"
+		}
+	}
+	return &checks.Error{Err: failed, Next: next, Full: full}
 }

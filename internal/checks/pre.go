@@ -16,6 +16,22 @@ import (
 // MinMinor is the oldest Kubernetes 1.x minor release Capstan supports.
 const MinMinor = 28
 
+// Prober checks, before a cluster is created or reached, what its provider
+// needs of this machine (for k3d: Docker answers, the images are there or
+// can be pulled, a privileged container starts, the ports are free). It
+// adds one result per check and leaves nothing behind.
+type Prober interface {
+	Probe(ctx context.Context, r *Report)
+}
+
+// Machine runs the prober's checks. It is the first half of the preflight,
+// run before anything is created; Pre is the second.
+func Machine(ctx context.Context, p Prober) Report {
+	var r Report
+	p.Probe(ctx, &r)
+	return r.Finish()
+}
+
 // Pre checks that the cluster c reaches, and this machine, are ready for a
 // bootstrap. server names the cluster in the report.
 func Pre(ctx context.Context, c client.Client, server string, v *version.Info) Report {

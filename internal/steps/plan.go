@@ -4,6 +4,7 @@ package steps
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 )
@@ -32,8 +33,15 @@ type StepError struct {
 func (e *StepError) Error() string { return fmt.Sprintf("%s: %v", e.Step, e.Err) }
 func (e *StepError) Unwrap() error { return e.Err }
 
-// Hint says what to do next; the CLI prints it under the error.
-func (e *StepError) Hint() string { return e.hint }
+// Hint says what to do next; the CLI prints it under the error. An error
+// that names its cause knows better than the step, so its own hint wins.
+func (e *StepError) Hint() string {
+	var h interface{ Hint() string }
+	if errors.As(e.Err, &h) && h.Hint() != "" {
+		return h.Hint()
+	}
+	return e.hint
+}
 
 // Reporter shows the progress of a plan.
 type Reporter interface {

@@ -56,3 +56,14 @@ func TestPrinterColorOnlyOnTTY(t *testing.T) {
 		t.Errorf("colour codes written to a non-TTY: %q", out.String())
 	}
 }
+
+func TestPrinterSubLines(t *testing.T) {
+	t.Parallel()
+	var out bytes.Buffer
+	p := NewPrinter(&out, PrinterOptions{HideDurations: true})
+	p.Start("Cluster")
+	p.Sub("creating node k3d-trynew-server-0")
+	p.Sub("creating LoadBalancer k3d-trynew-serverlb")
+	p.Done("Cluster", "created k3d-trynew", 0)
+	golden.Assert(t, "sub-lines", out.Bytes())
+}

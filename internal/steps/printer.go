@@ -9,6 +9,8 @@ import (
 
 // Printer reports plan progress on a terminal or a log: one line per step
 // with ✓ or ✗ and its duration. On a TTY a spinner shows the running step.
+// Sub prints sub-lines under the running step, such as what a library
+// reports it is doing; it may be called from any goroutine.
 type Printer struct {
 	w     io.Writer
 	tty   bool
@@ -19,6 +21,12 @@ type Printer struct {
 	mu   sync.Mutex
 	stop chan struct{}
 	done chan struct{}
+	// wmu serialises writes: the spinner's, the step lines and sub-lines.
+	wmu sync.Mutex
+	// running is the step between Start and Done or Fail; headed is true
+	// once its "•" line was printed above its first sub-line.
+	running string
+	headed  bool
 }
 
 // PrinterOptions describe the output.
@@ -36,6 +44,9 @@ func NewPrinter(w io.Writer, opts PrinterOptions) *Printer {
 
 // Start shows that step began.
 func (p *Printer) Start(step string) {
+	p.wmu.Lock()
+	p.running, p.headed = step, false
+	p.wmu.Unlock()
 	if !p.tty {
 		return
 	}
@@ -51,10 +62,10 @@ func (p *Printer) spin(step string, stop, done chan struct{}) {
 	t := time.NewTicker(100 * time.Millisecond)
 	defer t.Stop()
 	for i := 0; ; i++ {
-		fmt.Fprintf(p.w, "\r %s %s ", frames[i%len(frames)], step)
+		p.write(fmt.Sprintf("\r %s %s ", frames[i%len(frames)], step))
 		select {
 		case <-stop:
-			fmt.Fprint(p.w, "\r\033[K")
+			p.write("\r\033[K")
 			return
 		case <-t.C:
 		}
@@ -92,7 +103,33 @@ func (p *Printer) line(mark, step, note string, took time.Duration) {
 	if p.durations {
 		msg += fmt.Sprintf(" (%s)", roundDuration(took))
 	}
-	fmt.Fprintln(p.w, msg)
+	p.write(msg + "\n")
+}
+
+// SubPrefix starts every sub-line.
+const SubPrefix = "   │ "
+
+// Sub prints line under the running step, as "   │ line"; the first
+// sub-line of a step comes after a " • Step" line naming it. On a TTY it
+// clears the spinner first, which draws itself again below.
+func (p *Printer) Sub(line string) {
+	p.wmu.Lock()
+	defer p.wmu.Unlock()
+	msg := SubPrefix + line + "\n"
+	if p.running != "" && !p.headed {
+		msg = " • " + p.running + "\n" + msg
+		p.headed = true
+	}
+	if p.tty {
+		msg = "\r\033[K" + msg
+	}
+	_, _ = io.WriteString(p.w, msg)
+}
+
+func (p *Printer) write(s string) {
+	p.wmu.Lock()
+	defer p.wmu.Unlock()
+	_, _ = io.WriteString(p.w, s)
 }
 
 func (p *Printer) paint(s, code string) string {

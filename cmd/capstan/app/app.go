@@ -62,6 +62,9 @@ func exitCode(err error, stderr io.Writer) int {
 	if errors.As(err, &h) && h.Hint() != "" {
 		fmt.Fprintf(stderr, "hint: %s\n", h.Hint())
 	}
+	if d := detail(err); d != "" {
+		fmt.Fprintf(stderr, "detail: %s\n", d)
+	}
 	return code
 }
 

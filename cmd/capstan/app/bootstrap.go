@@ -33,14 +33,16 @@ func newBootstrapCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			provider, images, err := clusterProvider(c)
+			deps, err := clusterDeps(c)
 			if err != nil {
 				return err
 			}
 			stderr := c.App.ErrWriter
 			tty := isTerminal(stderr)
 			printer := steps.NewPrinter(stderr, steps.PrinterOptions{TTY: tty, Color: tty && os.Getenv("NO_COLOR") == ""})
-			return bootstrap.Run(c.Context, opts, bootstrap.Deps{Cluster: provider, Images: images, Reporter: printer, Out: c.App.Writer})
+			defer routeLibraryLogs(printer.Sub, c.Bool("verbose"))()
+			deps.Reporter, deps.Out = printer, c.App.Writer
+			return withVerbose(c, bootstrap.Run(c.Context, opts, deps))
 		},
 	}
 }
@@ -65,6 +67,7 @@ func bootstrapFlags() []cli.Flag {
 		&cli.StringFlag{Name: "log-level", Usage: "controller log level: debug, info or error"},
 		&cli.DurationFlag{Name: "timeout", Value: 5 * time.Minute, Usage: "how long to wait for the controller and the first sync"},
 		&cli.BoolFlag{Name: "dry-run", Usage: "print the plan and the files; change nothing"},
+		verboseFlag("show every line the libraries log (k3d, Docker) and the full error"),
 	}
 	return append(flags, gitCredentialFlags("SSH private key for the repository (default: the stored one, or a new deploy key that is printed)")...)
 }
@@ -156,25 +159,36 @@ func clusterName(c *cli.Context) string {
 	return "default"
 }
 
-// clusterProvider picks the cluster provider from the flags, and the image
-// importer for clusters that cannot pull the controller image (k3d).
-func clusterProvider(c *cli.Context) (bootstrap.ClusterEnsurer, bootstrap.ImageImporter, error) {
+// clusterDeps picks the cluster provider from the flags, the image
+// importer for clusters that cannot pull the controller image (k3d), and
+// the preflight of this machine before the cluster is created (k3d).
+func clusterDeps(c *cli.Context) (bootstrap.Deps, error) {
 	if c.String("k3d") != "" && c.String("kwok") != "" {
-		return nil, nil, errors.New("--k3d and --kwok are exclusive: choose one cluster")
+		return bootstrap.Deps{}, errors.New("--k3d and --kwok are exclusive: choose one cluster")
 	}
-	if name := c.String("k3d"); name != "" {
-		kc := c.String("kubeconfig")
-		if kc == "" {
-			kc = kubeconfig.DefaultPath() // merge k3d-<name> the way k3d does
-		}
-		p := k3d.New(k3d.Options{Name: name, Image: c.String("k3s-image"), Agents: c.Int("agents"), ConfigFile: c.String("k3d-config"), Kubeconfig: kc})
-		return p, p, nil
+	if c.String("k3d") != "" {
+		p := k3dProvider(c)
+		return bootstrap.Deps{Cluster: p, Images: p, Preflight: p}, nil
 	}
 	if name := c.String("kwok"); name != "" {
 		p, err := kwok.New(kwok.Options{Name: name, Kubeconfig: c.String("kubeconfig")})
-		return p, nil, err
+		return bootstrap.Deps{Cluster: p}, err
 	}
-	return existing.New(existing.Options{Kubeconfig: c.String("kubeconfig"), Context: c.String("context")}), nil, nil
+	return bootstrap.Deps{Cluster: existing.New(existing.Options{Kubeconfig: c.String("kubeconfig"), Context: c.String("context")})}, nil
+}
+
+// k3dProvider is the k3d cluster the --k3d flags describe.
+func k3dProvider(c *cli.Context) *k3d.Provider {
+	return k3d.New(k3d.Options{Name: c.String("k3d"), Image: c.String("k3s-image"), Agents: c.Int("agents"), ConfigFile: c.String("k3d-config"), Kubeconfig: k3dKubeconfig(c)})
+}
+
+// k3dKubeconfig is the file the k3d-<name> context is merged into: the
+// flag's, or the user's own, the way k3d does.
+func k3dKubeconfig(c *cli.Context) string {
+	if kc := c.String("kubeconfig"); kc != "" {
+		return kc
+	}
+	return kubeconfig.DefaultPath()
 }
 
 func isTerminal(w any) bool {
