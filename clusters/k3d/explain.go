@@ -35,11 +35,6 @@ func hintPort(port string) string {
 		"without one, capstan picks a free API port", port)
 }
 
-// hintNotOwned says what to do about a name taken by someone else's cluster.
-func hintNotOwned(name string) string {
-	return fmt.Sprintf("choose another name for --k3d, or bootstrap into that cluster with --kubeconfig and --context k3d-%s", name)
-}
-
 var (
 	// lastPort finds ":PORT" before Docker's words for a taken port.
 	lastPort = regexp.MustCompile(`:([0-9]{1,5})\b`)

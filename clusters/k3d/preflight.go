@@ -82,8 +82,9 @@ func failure(name string, err error) checks.Result {
 	return res
 }
 
-// probeName reports whether the cluster exists already; one that Capstan
-// did not create fails the check.
+// probeName reports whether the cluster exists already. One that Capstan
+// did not create is used as it is, like any cluster reached through a
+// kubeconfig: bootstrap installs into it and Capstan never deletes it.
 func (p *Provider) probeName(ctx context.Context, r *checks.Report, name string) (reused bool) {
 	c, found, err := p.get(ctx, name)
 	switch {
@@ -94,7 +95,7 @@ func (p *Provider) probeName(ctx context.Context, r *checks.Report, name string)
 		r.Add("k3d cluster", true, "%s does not exist yet: it will be created", name)
 		return false
 	case checkOwned(c) != nil:
-		r.Append(checks.Result{Name: "k3d cluster", Message: fmt.Sprintf("the name %s is taken by a k3d cluster capstan did not create", name), Hint: hintNotOwned(name)})
+		r.Add("k3d cluster", true, "%s exists, created outside capstan: bootstrap installs into it and capstan never deletes it", name)
 		return true
 	}
 	r.Add("k3d cluster", true, "%s exists and was created by capstan: it is reused", name)
