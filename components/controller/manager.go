@@ -16,14 +16,12 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
-	"sigs.k8s.io/controller-runtime/pkg/manager"
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	capstanv1 "github.com/capstan-gitops/capstan/api/v1"
 	"github.com/capstan-gitops/capstan/components/manifests"
 	"github.com/capstan-gitops/capstan/internal/build"
-	"github.com/capstan-gitops/capstan/internal/memtrim"
 )
 
 // Options configure the controller process.
@@ -45,11 +43,6 @@ type Options struct {
 	WorkDir string
 	// GracefulShutdown bounds how long in-flight reconciles may take after SIGTERM.
 	GracefulShutdown time.Duration
-	// ReleaseStartupPages pages out the binary's code and read-only data
-	// once when Run starts and once when the controller is leader with its
-	// cache synced: the CLI's dependencies, initialised but never used here,
-	// otherwise stay resident (see internal/memtrim).
-	ReleaseStartupPages bool
 }
 
 // managerScheme returns the scheme of the only types the controller reads
@@ -68,41 +61,14 @@ func managerScheme() (*runtime.Scheme, error) {
 
 // Run starts the controller and blocks until ctx is cancelled.
 func Run(ctx context.Context, opts Options) error {
-	if opts.ReleaseStartupPages {
-		releaseStartupPages(opts.Logger)
-	}
 	mgr, err := NewManager(opts)
 	if err != nil {
 		return err
-	}
-	if opts.ReleaseStartupPages {
-		// What starting the manager touched once (clients, discovery,
-		// leader election) goes too; the reconcilers read back what they use.
-		release := manager.RunnableFunc(func(ctx context.Context) error {
-			if mgr.GetCache().WaitForCacheSync(ctx) {
-				releaseStartupPages(opts.Logger)
-			}
-			return nil
-		})
-		if err := mgr.Add(release); err != nil {
-			return fmt.Errorf("adding the page release: %w", err)
-		}
 	}
 	if err := mgr.Start(ctx); err != nil {
 		return fmt.Errorf("running controller: %w", err)
 	}
 	return nil
-}
-
-// releaseStartupPages pages out the binary's pages resident so far; a
-// failure costs only memory, so it is logged.
-func releaseStartupPages(logger logr.Logger) {
-	before, after, err := memtrim.Release()
-	if err != nil {
-		logger.Error(err, "could not release start-up pages")
-		return
-	}
-	logger.V(1).Info("released start-up pages", "residentFileKiBBefore", before, "residentFileKiBAfter", after)
 }
 
 // NewManager builds the controller-runtime manager with the Sync reconciler.

@@ -33,7 +33,6 @@ func newControllerCommand() *cli.Command {
 			&cli.StringFlag{Name: "work-dir", Usage: "directory for git checkouts (default: under the temp dir)"},
 			&cli.Float64Flag{Name: "kube-api-qps", Value: 500, Usage: "steady requests per second to the API server, per kind (a ceiling: an apply keeps at most 16 requests in flight, and the API server's priority and fairness guards it)"},
 			&cli.IntFlag{Name: "kube-api-burst", Value: 1000, Usage: "request burst to the API server, per kind"},
-			&cli.BoolFlag{Name: "release-startup-pages", Value: true, Usage: "page out the parts of this binary that only start-up touched (the CLI's dependencies): about 30 MiB less resident memory"},
 			&cli.DurationFlag{Name: "graceful-shutdown-timeout", Value: 25 * time.Second, Usage: "how long in-flight reconciles may run after SIGTERM"},
 		},
 		Action: func(c *cli.Context) error {
@@ -60,7 +59,6 @@ func newControllerCommand() *cli.Command {
 				Concurrent:              c.Int("concurrent"),
 				WorkDir:                 c.String("work-dir"),
 				GracefulShutdown:        c.Duration("graceful-shutdown-timeout"),
-				ReleaseStartupPages:     c.Bool("release-startup-pages"),
 			})
 		},
 	}
