@@ -2,7 +2,6 @@ package kubeclient_test
 
 import (
 	"errors"
-	"net"
 	"strings"
 	"testing"
 	"time"
@@ -10,32 +9,15 @@ import (
 	"k8s.io/client-go/rest"
 
 	"github.com/capstan-gitops/capstan/internal/kubeclient"
+	"github.com/capstan-gitops/capstan/internal/testenv"
 )
 
 func TestPingUnreachable(t *testing.T) {
 	t.Parallel()
-	// A listener that accepts and never answers: the worst case for a timeout.
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = l.Close() })
-	go func() {
-		var conns []net.Conn
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				for _, c := range conns {
-					_ = c.Close()
-				}
-				return
-			}
-			conns = append(conns, c)
-		}
-	}()
-	host := "https://" + l.Addr().String()
+	// A server that accepts and never answers: the worst case for a timeout.
+	host := "https://" + testenv.SilentAddr(t)
 	start := time.Now()
-	_, err = kubeclient.Ping(t.Context(), &rest.Config{Host: host}, 500*time.Millisecond)
+	_, err := kubeclient.Ping(t.Context(), &rest.Config{Host: host}, 500*time.Millisecond)
 	if !errors.Is(err, kubeclient.ErrUnreachable) {
 		t.Fatalf("Ping = %v, want ErrUnreachable", err)
 	}
