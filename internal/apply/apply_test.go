@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"sync"
 	"testing"
 	"time"
 
@@ -15,30 +16,46 @@ import (
 	"github.com/capstan-gitops/capstan/internal/testenv"
 )
 
-// cluster is shared by the tests of this package; TestMain sets it.
-var cluster *testenv.Cluster
+// shared is the one cluster of this package's tests. It starts on the
+// first test that asks for it, so that the pure tests, and the processes
+// that fuzzing starts (each runs TestMain), start none.
+var shared struct {
+	once    sync.Once
+	cluster *testenv.Cluster
+	err     error
+}
+
+// testCluster returns the package's cluster, starting it if needed.
+func testCluster(t *testing.T) *testenv.Cluster {
+	t.Helper()
+	shared.once.Do(func() {
+		shared.cluster, shared.err = testenv.NewCluster(context.Background(), testenv.ClusterOptions{Nodes: 1})
+	})
+	if shared.err != nil {
+		t.Fatalf("starting the test cluster: %v", shared.err)
+	}
+	return shared.cluster
+}
 
 func TestMain(m *testing.M) {
 	os.Exit(run(m))
 }
 
 func run(m *testing.M) int {
-	ctx := context.Background()
-	c, err := testenv.NewCluster(ctx, testenv.ClusterOptions{Nodes: 1})
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	defer c.Close(ctx)
-	cluster = c
 	code := m.Run()
-	c.DumpLogsOnFailure(ctx, code)
+	if c := shared.cluster; c != nil {
+		ctx := context.Background()
+		c.DumpLogsOnFailure(ctx, code)
+		if err := c.Close(ctx); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+		}
+	}
 	return code
 }
 
 func newClient(t *testing.T) client.Client {
 	t.Helper()
-	c, err := client.New(cluster.Config, client.Options{})
+	c, err := client.New(testCluster(t).Config, client.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +83,7 @@ var owner = Owner{FieldManager: "capstan", Labels: map[string]string{"capstan.de
 
 func TestApplyWritesOnlyWhatChanged(t *testing.T) {
 	t.Parallel()
-	ns := cluster.Namespace(t)
+	ns := testCluster(t).Namespace(t)
 	m := NewManager(newClient(t), owner)
 	res, err := m.Apply(t.Context(), objects(t, cm(ns, "a", ""), cm(ns, "b", "")), Options{})
 	if err != nil || res.Count(Created) != 2 {
@@ -93,7 +110,7 @@ func TestApplyWritesOnlyWhatChanged(t *testing.T) {
 
 func TestInvalidObjectChangesNothingInItsStage(t *testing.T) {
 	t.Parallel()
-	ns := cluster.Namespace(t)
+	ns := testCluster(t).Namespace(t)
 	m := NewManager(newClient(t), owner)
 	bad := fmt.Sprintf("apiVersion: v1\nkind: Service\nmetadata:\n  name: bad\n  namespace: %s\nspec:\n  ports:\n  - port: 99999\n", ns)
 	_, err := m.Apply(t.Context(), objects(t, cm(ns, "good", ""), bad), Options{})
@@ -107,7 +124,7 @@ func TestInvalidObjectChangesNothingInItsStage(t *testing.T) {
 
 func TestPruneDeletesOnlyOwnedUnprotectedObjects(t *testing.T) {
 	t.Parallel()
-	ns := cluster.Namespace(t)
+	ns := testCluster(t).Namespace(t)
 	c := newClient(t)
 	m := NewManager(c, owner)
 	objs := objects(t,

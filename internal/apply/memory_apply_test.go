@@ -22,7 +22,7 @@ type countingClient struct {
 
 func newCountingClient(t *testing.T) *countingClient {
 	t.Helper()
-	c, err := client.NewWithWatch(cluster.Config, client.Options{})
+	c, err := client.NewWithWatch(testCluster(t).Config, client.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,7 +53,7 @@ func (c *countingClient) take() (dryRuns, writes int64) {
 
 func TestMemorySkipsTheDryRunOfObjectsNobodyTouched(t *testing.T) {
 	t.Parallel()
-	ns := cluster.Namespace(t)
+	ns := testCluster(t).Namespace(t)
 	c := newCountingClient(t)
 	mem := NewMemory()
 	apply := func(objs ...string) Result {
@@ -117,7 +117,7 @@ func TestMemorySkipsTheDryRunOfObjectsNobodyTouched(t *testing.T) {
 
 func TestWaitWatchesUntilCurrentAndReportsTimeouts(t *testing.T) {
 	t.Parallel()
-	ns := cluster.Namespace(t)
+	ns := testCluster(t).Namespace(t)
 	c := newCountingClient(t)
 	m := NewManager(c, owner)
 	deploy := func(name, nodeSelector string) string {
