@@ -94,6 +94,9 @@ func (c *Cluster) start(ctx context.Context, opts ClusterOptions) error {
 	}
 	cfg.QPS, cfg.Burst = 200, 400
 	c.Config = cfg
+	if err := c.waitControllers(ctx); err != nil {
+		return err
+	}
 	return c.startVolumes(ctx)
 }
 
