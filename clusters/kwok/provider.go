@@ -177,8 +177,14 @@ func (p *Provider) access(ctx context.Context, created bool) (*rest.Config, erro
 		return nil, fmt.Errorf("loading context %s from %s: %w", p.Context(), p.opts.Kubeconfig, err)
 	}
 	_, err = kubeclient.Ping(ctx, cfg, PingTimeout)
-	if err == nil || created {
-		return cfg, err
+	if created {
+		if err != nil {
+			return nil, err
+		}
+		return cfg, p.runner.WaitControllers(ctx, p.opts.Name, cfg)
+	}
+	if err == nil {
+		return cfg, nil
 	}
 	if err := p.runner.Start(ctx, p.opts.Name, ""); err != nil {
 		return nil, err

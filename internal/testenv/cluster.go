@@ -94,7 +94,7 @@ func (c *Cluster) start(ctx context.Context, opts ClusterOptions) error {
 	}
 	cfg.QPS, cfg.Burst = 200, 400
 	c.Config = cfg
-	if err := c.waitControllers(ctx); err != nil {
+	if err := c.runner.WaitControllers(ctx, c.Name, c.Config); err != nil {
 		return err
 	}
 	return c.startVolumes(ctx)
