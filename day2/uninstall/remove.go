@@ -19,6 +19,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
 	capstanv1 "github.com/capstan-gitops/capstan/api/v1"
+	"github.com/capstan-gitops/capstan/components/manifests"
 	"github.com/capstan-gitops/capstan/internal/kubeclient"
 )
 
@@ -37,18 +38,46 @@ func (s step) remove(ctx context.Context, c client.Client, timeout time.Duration
 	if err := waitGone(ctx, c, obj.GroupVersionKind(), client.ObjectKeyFromObject(obj), timeout); err != nil {
 		return fmt.Errorf("%s: %w", s, err)
 	}
+	if obj.GetKind() == "Deployment" && obj.GetName() == manifests.ControllerName {
+		if err := waitPodsGone(ctx, c, obj.GetNamespace(), timeout); err != nil {
+			return fmt.Errorf("%s: %w", s, err)
+		}
+	}
 	return nil
+}
+
+// waitPodsGone waits until no controller pod is left, so that nothing
+// reconciles any more.
+func waitPodsGone(ctx context.Context, c client.Client, namespace string, timeout time.Duration) error {
+	pods := &corev1.PodList{}
+	var left int
+	err := wait.PollUntilContextTimeout(ctx, 250*time.Millisecond, timeout, true, func(ctx context.Context) (bool, error) {
+		if err := c.List(ctx, pods, client.InNamespace(namespace), client.MatchingLabels(manifests.Selector())); err != nil {
+			return false, nil
+		}
+		left = len(pods.Items)
+		return left == 0, nil
+	})
+	if err == nil {
+		return nil
+	}
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	return &kubeclient.Error{
+		Err:  fmt.Errorf("%d controller pod(s) still running after %s", left, timeout),
+		Next: "run capstan uninstall again once the pods are gone",
+	}
 }
 
 // removeSync suspends the Sync, so that a running controller does not prune
 // when it sees the deletion, removes its finalizer and deletes it.
 func removeSync(ctx context.Context, c client.Client, key client.ObjectKey, timeout time.Duration) error {
-	s := &capstanv1.Sync{ObjectMeta: metav1.ObjectMeta{Namespace: key.Namespace, Name: key.Name}}
-	err := c.Patch(ctx, s, client.RawPatch(types.MergePatchType, []byte(`{"spec":{"suspend":true}}`)))
-	if err != nil && !isGone(err) {
-		return kubeclient.Explain(err, "suspending sync "+key.String(), client.ObjectKey{})
+	if err := suspend(ctx, c, key); err != nil {
+		return err
 	}
-	err = retry.RetryOnConflict(retry.DefaultRetry, func() error {
+	s := &capstanv1.Sync{ObjectMeta: metav1.ObjectMeta{Namespace: key.Namespace, Name: key.Name}}
+	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
 		if err := c.Get(ctx, key, s); err != nil {
 			return err
 		}
@@ -65,6 +94,17 @@ func removeSync(ctx context.Context, c client.Client, key client.ObjectKey, time
 	}
 	if err := waitGone(ctx, c, capstanv1.GroupVersion.WithKind(capstanv1.SyncKind), key, timeout); err != nil {
 		return fmt.Errorf("sync %s: %w", key, err)
+	}
+	return nil
+}
+
+// suspend sets spec.suspend on a Sync, so that the controller starts no
+// apply of it and does not prune when it is deleted.
+func suspend(ctx context.Context, c client.Client, key client.ObjectKey) error {
+	s := &capstanv1.Sync{ObjectMeta: metav1.ObjectMeta{Namespace: key.Namespace, Name: key.Name}}
+	err := c.Patch(ctx, s, client.RawPatch(types.MergePatchType, []byte(`{"spec":{"suspend":true}}`)))
+	if err != nil && !isGone(err) {
+		return kubeclient.Explain(err, "suspending sync "+key.String(), client.ObjectKey{})
 	}
 	return nil
 }

@@ -1,8 +1,8 @@
 // Package uninstall removes Capstan from a cluster and keeps the workloads
-// it applied: it suspends every Sync and deletes it without pruning (its
-// finalizer removed), then deletes the controller, its RBAC, the Sync CRD
-// and the capstan-system namespace, waiting until each is gone so that
-// nothing is left Terminating. Git is not touched.
+// it applied: it suspends every Sync, stops the controller, deletes every
+// Sync without pruning (its finalizer removed), then the controller's RBAC,
+// the Sync CRD and the capstan-system namespace, waiting until each is gone
+// so that nothing is left Terminating. Git is not touched.
 package uninstall
 
 import (
@@ -42,52 +42,86 @@ func (s step) String() string { return s.kind + " " + s.key }
 
 // Run removes Capstan, printing one line per object to out. Running it
 // again, or after an interrupted run, removes what is left.
+//
+// The Syncs are suspended first, so that the controller starts no apply,
+// and the controller is stopped (its pods gone) before any Sync is deleted:
+// an apply already running when the Syncs were suspended can put back what
+// it manages, the root Sync included, and a Sync put back while the
+// controller runs gets its finalizer again, which would then hold the CRD
+// forever. The Syncs are therefore listed again once the controller is gone.
 func Run(ctx context.Context, c client.Client, opts Options, out io.Writer) error {
 	if opts.Timeout <= 0 {
 		opts.Timeout = DefaultTimeout
 	}
-	steps, err := plan(ctx, c)
+	p, err := plan(ctx, c)
 	if err != nil {
 		return err
 	}
-	if len(steps) == 0 {
+	if p.empty() {
 		_, err := fmt.Fprintln(out, "✓ nothing to remove: Capstan is not installed here")
 		return err
 	}
-	for _, s := range steps {
-		if opts.DryRun {
+	if opts.DryRun {
+		for _, s := range p.steps() {
 			fmt.Fprintf(out, "► would %s\n", s.describe())
-			continue
 		}
+		return nil
+	}
+	for _, s := range p.syncs {
+		if err := suspend(ctx, c, client.ObjectKeyFromObject(s.sync)); err != nil {
+			return err
+		}
+	}
+	if p.controller != nil {
+		if err := p.controller.remove(ctx, c, opts.Timeout); err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "✓ %s\n", p.controller.done())
+	}
+	syncs, err := listSyncs(ctx, c)
+	if err != nil {
+		return err
+	}
+	for _, s := range append(syncs, p.rest...) {
 		if err := s.remove(ctx, c, opts.Timeout); err != nil {
 			return err
 		}
 		fmt.Fprintf(out, "✓ %s\n", s.done())
 	}
-	if !opts.DryRun {
-		_, err = fmt.Fprintln(out, "✓ Capstan removed; the objects it applied are still in the cluster, and git is unchanged")
-	}
+	_, err = fmt.Fprintln(out, "✓ Capstan removed; the objects it applied are still in the cluster, and git is unchanged")
 	return err
 }
 
-// plan lists what exists of Capstan, in the order it is removed: the Syncs
-// first, so that the controller stops touching anything, the namespace last.
-func plan(ctx context.Context, c client.Client) ([]step, error) {
-	var steps []step
-	list := &capstanv1.SyncList{}
-	err := c.List(ctx, list)
-	switch {
-	case apimeta.IsNoMatchError(err):
-	case err != nil:
-		return nil, kubeclient.Explain(err, "listing syncs", client.ObjectKey{})
+// removal is what exists of Capstan, in the order it is removed: the
+// controller first, so that nothing reconciles, then the Syncs, then the
+// rest with the namespace last.
+type removal struct {
+	controller *step
+	syncs      []step
+	rest       []step
+}
+
+func (p removal) empty() bool { return p.controller == nil && len(p.syncs) == 0 && len(p.rest) == 0 }
+
+func (p removal) steps() []step {
+	var all []step
+	if p.controller != nil {
+		all = append(all, *p.controller)
 	}
-	for i := range list.Items {
-		s := &list.Items[i]
-		steps = append(steps, step{kind: "Sync", key: s.Namespace + "/" + s.Name, sync: s})
+	return append(append(all, p.syncs...), p.rest...)
+}
+
+// plan lists what exists of Capstan.
+func plan(ctx context.Context, c client.Client) (removal, error) {
+	var p removal
+	syncs, err := listSyncs(ctx, c)
+	if err != nil {
+		return p, err
 	}
+	p.syncs = syncs
 	objs, err := components()
 	if err != nil {
-		return nil, err
+		return p, err
 	}
 	for _, o := range objs {
 		live := &unstructured.Unstructured{}
@@ -95,10 +129,34 @@ func plan(ctx context.Context, c client.Client) ([]step, error) {
 		err := c.Get(ctx, client.ObjectKeyFromObject(o), live)
 		switch {
 		case err == nil:
-			steps = append(steps, step{kind: o.GetKind(), key: keyOf(o), obj: o})
+			s := step{kind: o.GetKind(), key: keyOf(o), obj: o}
+			if o.GetKind() == "Deployment" && o.GetName() == manifests.ControllerName {
+				p.controller = &s
+				continue
+			}
+			p.rest = append(p.rest, s)
 		case !isGone(err):
-			return nil, kubeclient.Explain(err, "reading "+o.GetKind()+" "+keyOf(o), client.ObjectKey{})
+			return p, kubeclient.Explain(err, "reading "+o.GetKind()+" "+keyOf(o), client.ObjectKey{})
 		}
+	}
+	return p, nil
+}
+
+// listSyncs returns a step for every Sync in the cluster; none when the
+// cluster does not serve the Sync API.
+func listSyncs(ctx context.Context, c client.Client) ([]step, error) {
+	list := &capstanv1.SyncList{}
+	err := c.List(ctx, list)
+	switch {
+	case apimeta.IsNoMatchError(err):
+		return nil, nil
+	case err != nil:
+		return nil, kubeclient.Explain(err, "listing syncs", client.ObjectKey{})
+	}
+	steps := make([]step, 0, len(list.Items))
+	for i := range list.Items {
+		s := &list.Items[i]
+		steps = append(steps, step{kind: "Sync", key: s.Namespace + "/" + s.Name, sync: s})
 	}
 	return steps, nil
 }
