@@ -3,7 +3,7 @@ package sops
 import (
 	"bytes"
 	"errors"
-		"io"
+	"io"
 	"strconv"
 	"time"
 
