@@ -3,7 +3,6 @@ package sops
 import (
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 )
 
@@ -38,12 +37,9 @@ type Error struct {
 }
 
 // Error formats the failure, naming the recipients when no identity
-// matched.
+// matched; the caller names the file and line.
 func (e *Error) Error() string {
 	var b strings.Builder
-	if e.Line > 0 {
-		b.WriteString("line " + strconv.Itoa(e.Line) + ": ")
-	}
 	b.WriteString(e.Err.Error())
 	if len(e.Recipients) > 0 {
 		b.WriteString(" (encrypted for " + strings.Join(e.Recipients, ", ") + ")")
