@@ -19,6 +19,7 @@ import (
 
 	"github.com/capstan-gitops/capstan/clusters"
 	"github.com/capstan-gitops/capstan/internal/git"
+	"github.com/capstan-gitops/capstan/internal/sops"
 )
 
 // Options are the inputs of one bootstrap.
@@ -43,6 +44,10 @@ type Options struct {
 	// AcceptHostKey trusts the SSH host key the server shows when neither
 	// KnownHosts nor the cluster holds one.
 	AcceptHostKey bool
+	// AgeKey is an age identity file (as age-keygen writes it): stored in
+	// the cluster as the Secret the root Sync decrypts SOPS-encrypted files
+	// with, before the root Sync first runs; never in git.
+	AgeKey []byte
 	// ControllerBinary is the static linux executable put into the
 	// controller image when Deps.Images is set (default: this executable).
 	ControllerBinary string
@@ -133,6 +138,11 @@ func (o Options) validate() error {
 		return fmt.Errorf("a branch is required (--branch)")
 	case o.Path == "" || o.Path == "." || o.Path[0] == '/':
 		return fmt.Errorf("--path must be a directory inside the repository, such as clusters/dwk")
+	}
+	if len(o.AgeKey) > 0 {
+		if _, err := sops.ParseIdentities(o.AgeKey); err != nil {
+			return fmt.Errorf("the age key file: %w", err)
+		}
 	}
 	return nil
 }

@@ -51,12 +51,24 @@ func displayName(c clusters.Cluster) string {
 
 // applyCredentials creates or updates the git credentials Secret. It is
 // never written to git nor printed.
+// The age key's Secret is applied here too, before Install creates the root
+// Sync, so that its very first reconcile decrypts.
 func (r *run) applyCredentials(ctx context.Context) (string, error) {
-	if r.opts.Auth.IsZero() {
+	var stored []string
+	if !r.opts.Auth.IsZero() {
+		if err := repo.ApplyCredentials(ctx, r.client, r.opts.Auth); err != nil {
+			return "", err
+		}
+		stored = append(stored, manifests.Namespace+"/"+repo.CredentialsSecret)
+	}
+	if len(r.opts.AgeKey) > 0 {
+		if err := repo.ApplyDecryptionKey(ctx, r.client, r.opts.AgeKey); err != nil {
+			return "", err
+		}
+		stored = append(stored, manifests.Namespace+"/"+repo.DecryptionSecret)
+	}
+	if len(stored) == 0 {
 		return "none needed", nil
 	}
-	if err := repo.ApplyCredentials(ctx, r.client, r.opts.Auth); err != nil {
-		return "", err
-	}
-	return "secret " + manifests.Namespace + "/" + repo.CredentialsSecret, nil
+	return "secret " + strings.Join(stored, ", secret "), nil
 }

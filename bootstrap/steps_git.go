@@ -87,7 +87,10 @@ func (r *run) checkout(ctx context.Context) error {
 		return err
 	}
 	r.wt = wt
-	r.in = repo.Input{URL: r.opts.URL, Branch: r.opts.Branch, Path: path.Clean(r.opts.Path), HasCredentials: !r.opts.Auth.IsZero()}
+	r.in = repo.Input{URL: r.opts.URL, Branch: r.opts.Branch, Path: path.Clean(r.opts.Path), HasCredentials: !r.opts.Auth.IsZero(), HasDecryption: len(r.opts.AgeKey) > 0}
+	if err := checkEncrypted(r.wt.Dir(), r.in.Path, r.opts.AgeKey); err != nil {
+		return err
+	}
 	stored, err := r.storedSettings()
 	if err != nil {
 		return err

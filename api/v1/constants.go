@@ -46,7 +46,7 @@ func Reasons() []string {
 		SucceededReason, ProgressingReason, FetchFailedReason, BuildFailedReason,
 		ApplyFailedReason, HealthCheckFailedReason, PruneFailedReason,
 		DependencyNotReadyReason, SuspendedReason, AuthenticationFailedReason,
-		ArtifactFailedReason,
+		ArtifactFailedReason, DecryptionFailedReason,
 	}
 }
 

@@ -93,6 +93,11 @@ type SyncSpec struct {
 	// +optional
 	// +kubebuilder:validation:MaxLength=253
 	ServiceAccountName string `json:"serviceAccountName,omitempty"`
+
+	// Decryption decrypts the SOPS-encrypted files of the revision; without
+	// it, an encrypted file is refused and nothing of the revision applied.
+	// +optional
+	Decryption *Decryption `json:"decryption,omitempty"`
 }
 
 // GitRef selects a branch, a tag or a commit; at most one may be set.

@@ -23,7 +23,9 @@ type BuildCache struct {
 	entries map[buildKey]built
 }
 
-type buildKey struct{ dir, path string }
+// buildKey is a checkout, a path, and the digest of the identities the
+// build decrypted with ("" for none).
+type buildKey struct{ dir, path, keys string }
 
 // built is one build: the objects, as JSON, and where each is defined.
 type built struct {
@@ -36,10 +38,13 @@ func NewBuildCache() *BuildCache {
 	return &BuildCache{entries: map[buildKey]built{}}
 }
 
-// Get returns fresh copies of the objects built from checkout at path, and
-// where each is defined.
-func (c *BuildCache) Get(ctx context.Context, checkout source.Checkout, path string, limits build.Limits) ([]*unstructured.Unstructured, []build.Source, error) {
-	key := buildKey{dir: checkout.Dir, path: path}
+// Get returns fresh copies of the objects built from checkout at path with
+// opts, and where each is defined. keys is the digest of opts.Identities:
+// builds are cached per checkout, path and keys, so an unchanged revision
+// is not decrypted again, and plaintext is only ever served to a Sync with
+// the same identities. The cache lives in memory only.
+func (c *BuildCache) Get(ctx context.Context, checkout source.Checkout, path string, opts build.Options, keys string) ([]*unstructured.Unstructured, []build.Source, error) {
+	key := buildKey{dir: checkout.Dir, path: path, keys: keys}
 	c.mu.Lock()
 	b, ok := c.entries[key]
 	c.mu.Unlock()
@@ -50,7 +55,7 @@ func (c *BuildCache) Get(ctx context.Context, checkout source.Checkout, path str
 		}
 		return objs, b.sources, nil
 	}
-	objs, sources, err := build.BuildSources(ctx, checkout.Dir, path, limits)
+	objs, sources, err := build.BuildWith(ctx, checkout.Dir, path, opts)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -60,7 +65,7 @@ func (c *BuildCache) Get(ctx context.Context, checkout source.Checkout, path str
 		return objs, sources, nil
 	}
 	c.mu.Lock()
-	c.forgetOthers(checkout, path)
+	c.forgetOthers(key)
 	c.entries[key] = built{objs: encoded, sources: sources}
 	c.mu.Unlock()
 	return objs, sources, nil
@@ -94,10 +99,11 @@ func decodeAll(encoded [][]byte) ([]*unstructured.Unstructured, error) {
 }
 
 // forgetOthers drops builds of other revisions at the same path of the same
-// repository, so the cache holds one build per Sync-like key.
-func (c *BuildCache) forgetOthers(checkout source.Checkout, path string) {
+// repository with the same identities, so the cache holds one build per
+// Sync-like key.
+func (c *BuildCache) forgetOthers(key buildKey) {
 	for k := range c.entries {
-		if k.path == path && k.dir != checkout.Dir && source.SameRepo(k.dir, checkout.Dir) {
+		if k.path == key.path && k.keys == key.keys && k.dir != key.dir && source.SameRepo(k.dir, key.dir) {
 			delete(c.entries, k)
 		}
 	}

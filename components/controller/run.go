@@ -80,8 +80,15 @@ func (run *run) execute(ctx context.Context) outcome {
 	run.revision = checkout.Revision
 	run.sync.Status.LastAttemptedRevision = checkout.Revision
 
-	objs, sources, err := run.r.Builds.Get(ctx, checkout, run.sync.Spec.Path, run.r.Limits)
+	keys, err := run.r.keyring(ctx, run.sync)
+	if err != nil {
+		return fail(old, capstanv1.DecryptionFailedReason, false, fmt.Errorf("nothing of %s was applied: %w", checkout.Revision, err))
+	}
+	objs, sources, err := run.r.Builds.Get(ctx, checkout, run.sync.Spec.Path, build.Options{Limits: run.r.Limits, Identities: keys.ids}, keys.digest)
 	run.took("build", start)
+	if build.IsDecryptionError(err) {
+		return fail(old, capstanv1.DecryptionFailedReason, run.sync.Spec.Decryption == nil || !retryable(err), fmt.Errorf("decrypting %s at %s: %w; nothing was applied (%s)", pathOrRoot(run.sync.Spec.Path), checkout.Revision, err, decryptionHint(run.sync, err)))
+	}
 	if errors.Is(err, build.ErrPathNotFound) {
 		return fail(old, capstanv1.BuildFailedReason, true, fmt.Errorf("path %q does not exist at %s; nothing was applied or pruned", run.sync.Spec.Path, checkout.Revision))
 	}
@@ -232,7 +239,7 @@ func (run *run) finish(o outcome) ctrl.Result {
 	setCondition(s, capstanv1.ReadyCondition, metav1.ConditionFalse, o.reason, truncate(o.err.Error(), 4096))
 	if o.terminal {
 		hint := "fix the revision in git; retrying at the next interval"
-		if o.reason != capstanv1.BuildFailedReason {
+		if o.reason != capstanv1.BuildFailedReason && o.reason != capstanv1.DecryptionFailedReason {
 			hint = "fix the Sync's spec; retrying when it changes or at the next interval"
 		}
 		setCondition(s, capstanv1.StalledCondition, metav1.ConditionTrue, o.reason, hint)

@@ -41,3 +41,18 @@ func ApplyCredentials(ctx context.Context, c client.Client, auth git.Auth) error
 	}
 	return nil
 }
+
+// ApplyDecryptionKey creates or updates the Secret DecryptionSecret with
+// the age identities key (an age-keygen file), which the root Sync
+// decrypts with. The Secret is never written to git nor printed.
+func ApplyDecryptionKey(ctx context.Context, c client.Client, key []byte) error {
+	owner := []client.ApplyOption{client.FieldOwner(installManager), client.ForceOwnership}
+	if err := c.Apply(ctx, corev1ac.Namespace(manifests.Namespace), owner...); err != nil {
+		return fmt.Errorf("creating namespace %s: %w", manifests.Namespace, err)
+	}
+	secret := corev1ac.Secret(DecryptionSecret, manifests.Namespace).WithData(map[string][]byte{AgeKeyEntry: key})
+	if err := c.Apply(ctx, secret, owner...); err != nil {
+		return fmt.Errorf("writing secret %s/%s: %w", manifests.Namespace, DecryptionSecret, err)
+	}
+	return nil
+}

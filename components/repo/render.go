@@ -24,6 +24,11 @@ const (
 	RootSyncName = "capstan-system"
 	// CredentialsSecret holds the git credentials in the cluster; never in git.
 	CredentialsSecret = "capstan-git"
+	// DecryptionSecret holds the age key that decrypts the repository's
+	// SOPS-encrypted files, under AgeKeyEntry; never in git.
+	DecryptionSecret = "capstan-sops"
+	// AgeKeyEntry is the key of DecryptionSecret holding the identities.
+	AgeKeyEntry = "age" + capstanv1.AgeKeySuffix
 )
 
 // Input is what the rendered repository files depend on.
@@ -31,7 +36,9 @@ type Input struct {
 	URL, Branch, Path string
 	// HasCredentials adds a secretRef to the root Sync.
 	HasCredentials bool
-	Settings       Settings
+	// HasDecryption adds decryption with DecryptionSecret to the root Sync.
+	HasDecryption bool
+	Settings      Settings
 }
 
 // Dir returns <path>/capstan-system.
@@ -80,6 +87,9 @@ func rootSync(in Input) *capstanv1.Sync {
 	}
 	if in.HasCredentials {
 		s.Spec.SecretRef = &capstanv1.LocalObjectReference{Name: CredentialsSecret}
+	}
+	if in.HasDecryption {
+		s.Spec.Decryption = &capstanv1.Decryption{Provider: capstanv1.SOPSProvider, SecretRef: capstanv1.LocalObjectReference{Name: DecryptionSecret}}
 	}
 	return s
 }

@@ -9,6 +9,7 @@ import (
 	"path"
 	"path/filepath"
 
+	"filippo.io/age"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
 
@@ -37,7 +38,27 @@ func Build(ctx context.Context, root, dir string, limits Limits) ([]*unstructure
 // sources[i] is the file and line of objs[i], so that a failure to apply
 // an object can name the file to fix.
 func BuildSources(ctx context.Context, root, dir string, limits Limits) (objs []*unstructured.Unstructured, sources []Source, err error) {
-	items, err := buildItems(ctx, root, dir, limits)
+	return BuildWith(ctx, root, dir, Options{Limits: limits})
+}
+
+// Options are the limits of a build and the identities that open the
+// SOPS-encrypted files of the revision.
+type Options struct {
+	// Limits bound what the build reads (zero fields take defaults).
+	Limits Limits
+	// Identities open SOPS-encrypted files: YAML and JSON manifests with
+	// a top-level sops block, and files a kustomization reads (resources,
+	// secretGenerator files and envs). Without any, an encrypted file is
+	// an [*Error] wrapping sops.ErrNoIdentities: it is never built as
+	// ciphertext.
+	Identities []age.Identity
+}
+
+// BuildWith is [BuildSources] with decryption. Failures to decrypt are
+// [*Error] values wrapping a *sops.Error; plaintext only ever exists in
+// memory.
+func BuildWith(ctx context.Context, root, dir string, opts Options) (objs []*unstructured.Unstructured, sources []Source, err error) {
+	items, err := buildItems(ctx, root, dir, opts)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -45,7 +66,7 @@ func BuildSources(ctx context.Context, root, dir string, limits Limits) (objs []
 	return objs, sources, nil
 }
 
-func buildItems(ctx context.Context, root, dir string, limits Limits) ([]item, error) {
+func buildItems(ctx context.Context, root, dir string, opts Options) ([]item, error) {
 	if err := interrupted(ctx); err != nil {
 		return nil, err
 	}
@@ -72,7 +93,7 @@ func buildItems(ctx context.Context, root, dir string, limits Limits) ([]item, e
 	if !fi.IsDir() {
 		return nil, errorf(dir, 0, "not a directory")
 	}
-	b := &budget{limits: limits.withDefaults()}
+	b := &budget{limits: opts.Limits.withDefaults(), ids: opts.Identities}
 	isKustomize, err := hasKustomization(r, real)
 	if err != nil {
 		return nil, err

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"filippo.io/age"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 )
 
@@ -15,7 +16,9 @@ var errReadOnly = errors.New("the kustomize sandbox is read-only")
 // guardedFS is the file system kustomize runs on: an in-memory copy of the
 // checkout that is read-only, stops when the context ends, caps what
 // kustomize reads (a base included by many overlays is read many times),
-// and refuses YAML alias bombs before kustomize expands them. The first
+// refuses YAML alias bombs before kustomize expands them, and decrypts
+// SOPS-encrypted files as kustomize reads them (the copy keeps the
+// ciphertext, so plaintext only exists in what is returned). The first
 // failure is kept in err, because kustomize rewraps the errors it gets.
 type guardedFS struct {
 	filesys.FileSystem
@@ -24,12 +27,14 @@ type guardedFS struct {
 	maxReads int
 	bytes    int64
 	reads    int
+	ids      []age.Identity
 	err      error
 }
 
-func newGuardedFS(ctx context.Context, fsys filesys.FileSystem, limits Limits) *guardedFS {
+func newGuardedFS(ctx context.Context, fsys filesys.FileSystem, limits Limits, ids []age.Identity) *guardedFS {
 	return &guardedFS{
 		FileSystem: fsys,
+		ids:        ids,
 		ctx:        ctx,
 		maxBytes:   amplification * limits.MaxTotalBytes,
 		maxReads:   amplification * limits.MaxFiles,
@@ -70,6 +75,10 @@ func (g *guardedFS) ReadFile(p string) ([]byte, error) {
 	}
 	if line, err := checkAliases(data); err != nil {
 		return nil, g.fail(errorf(memName(p), line, "%w", err))
+	}
+	data, err = decrypt(memName(p), data, g.ids)
+	if err != nil {
+		return nil, g.fail(err)
 	}
 	return data, nil
 }

@@ -51,7 +51,7 @@ func TestGuardedFS(t *testing.T) {
 			if tt.cancel {
 				cancel()
 			}
-			g := newGuardedFS(ctx, fsys, tt.limits.withDefaults())
+			g := newGuardedFS(ctx, fsys, tt.limits.withDefaults(), nil)
 			err := tt.op(g)
 			if !errors.Is(err, tt.want) || (tt.want == nil) != (err == nil) {
 				t.Fatalf("err = %v, want %v", err, tt.want)

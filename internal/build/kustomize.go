@@ -38,7 +38,7 @@ func kustomizeItems(ctx context.Context, r *os.Root, dir string, b *budget) ([]i
 			return nil, err
 		}
 	}
-	m, err := runKustomize(ctx, fsys, dir, s.file, b.limits)
+	m, err := runKustomize(ctx, fsys, dir, s.file, b)
 	if err != nil {
 		return nil, err
 	}
@@ -88,8 +88,8 @@ func copyDir(ctx context.Context, r *os.Root, b *budget, fsys filesys.FileSystem
 }
 
 // runKustomize runs kustomize on dir in fsys. Panics become errors.
-func runKustomize(ctx context.Context, fsys filesys.FileSystem, dir, file string, limits Limits) (m resmap.ResMap, err error) {
-	g := newGuardedFS(ctx, fsys, limits)
+func runKustomize(ctx context.Context, fsys filesys.FileSystem, dir, file string, b *budget) (m resmap.ResMap, err error) {
+	g := newGuardedFS(ctx, fsys, b.limits, b.ids)
 	opts := &krusty.Options{
 		Reorder:          krusty.ReorderOptionUnspecified,
 		LoadRestrictions: types.LoadRestrictionsRootOnly,

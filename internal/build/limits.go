@@ -1,5 +1,7 @@
 package build
 
+import "filippo.io/age"
+
 // Defaults used by [DefaultLimits] and for zero fields of [Limits].
 const (
 	DefaultMaxFileBytes  = 8 << 20
@@ -59,7 +61,9 @@ func (l Limits) withDefaults() Limits {
 
 // budget tracks what a Build has used against its Limits.
 type budget struct {
-	limits  Limits
+	limits Limits
+	// ids open encrypted files; the budget travels with every read.
+	ids     []age.Identity
 	entries int
 	bytes   int64
 	objects int

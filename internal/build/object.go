@@ -61,6 +61,9 @@ func listItems(m map[string]any) ([]any, bool) {
 // validate checks that m is a Kubernetes object: apiVersion, kind and
 // metadata.name are non-empty strings, and metadata.namespace is a string.
 func validate(m map[string]any) error {
+	if _, ok := m["sops"]; ok {
+		return errUndecrypted
+	}
 	apiVersion, err := requiredString(m, "apiVersion", "apiVersion")
 	if err != nil {
 		return err

@@ -37,6 +37,10 @@ func buildPlain(ctx context.Context, r *os.Root, dir string, b *budget) ([]item,
 			return isManifest(file) && !isKustomizationName(path.Base(file)), nil
 		},
 		onFile: func(file string, data []byte) error {
+			data, err := decrypt(file, data, b.ids)
+			if err != nil {
+				return err
+			}
 			its, err := decodeFile(file, data)
 			if err != nil {
 				return err

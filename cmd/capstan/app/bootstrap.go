@@ -67,6 +67,7 @@ func bootstrapFlags() []cli.Flag {
 		&cli.StringFlag{Name: "log-level", Usage: "controller log level: debug, info or error"},
 		&cli.DurationFlag{Name: "timeout", Value: 5 * time.Minute, Usage: "how long to wait for the controller and the first sync"},
 		&cli.BoolFlag{Name: "dry-run", Usage: "print the plan and the files; change nothing"},
+		&cli.StringFlag{Name: "age-key-file", Usage: "age identity file (age-keygen) that decrypts the repository's SOPS-encrypted files; stored in the cluster, never in git", EnvVars: []string{"CAPSTAN_AGE_KEY_FILE", "SOPS_AGE_KEY_FILE"}},
 		verboseFlag("show every line the libraries log (k3d, Docker) and the full error"),
 	}
 	return append(flags, gitCredentialFlags("SSH private key for the repository (default: the stored one, or a new deploy key that is printed)")...)
@@ -99,8 +100,15 @@ func bootstrapOptions(c *cli.Context) (bootstrap.Options, error) {
 	if err != nil {
 		return bootstrap.Options{}, err
 	}
+	var ageKey []byte
+	if f := c.String("age-key-file"); f != "" {
+		if ageKey, err = os.ReadFile(f); err != nil {
+			return bootstrap.Options{}, fmt.Errorf("reading --age-key-file: %w", err)
+		}
+	}
 	return bootstrap.Options{
-		URL: url, Branch: c.String("branch"), Path: path, Insecure: c.Bool("insecure"),
+		AgeKey: ageKey,
+		URL:    url, Branch: c.String("branch"), Path: path, Insecure: c.Bool("insecure"),
 		Auth:          auth,
 		Author:        git.Signature{Name: c.String("author-name"), Email: c.String("author-email")},
 		Flags:         repo.Flags{Version: c.String("version"), Image: c.String("image"), LogLevel: c.String("log-level"), Interval: c.Duration("interval")},
