@@ -14,7 +14,7 @@ const (
 // Reasons are the only values the controller writes to a condition's reason:
 // Succeeded, Progressing, FetchFailed, BuildFailed, ApplyFailed,
 // HealthCheckFailed, PruneFailed, DependencyNotReady, Suspended,
-// AuthenticationFailed and ArtifactFailed. Reasons returns them as a list.
+// AuthenticationFailed, ArtifactFailed and NoMatchingTag. Reasons returns them as a list.
 const (
 	// SucceededReason: the revision was fetched, built, applied, healthy and pruned.
 	SucceededReason = "Succeeded"
@@ -46,7 +46,7 @@ func Reasons() []string {
 		SucceededReason, ProgressingReason, FetchFailedReason, BuildFailedReason,
 		ApplyFailedReason, HealthCheckFailedReason, PruneFailedReason,
 		DependencyNotReadyReason, SuspendedReason, AuthenticationFailedReason,
-		ArtifactFailedReason, DecryptionFailedReason,
+		ArtifactFailedReason, DecryptionFailedReason, NoMatchingTagReason,
 	}
 }
 

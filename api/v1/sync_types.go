@@ -98,11 +98,27 @@ type SyncSpec struct {
 	// it, an encrypted file is refused and nothing of the revision applied.
 	// +optional
 	Decryption *Decryption `json:"decryption,omitempty"`
+	// PostBuild substitutes variables into the built objects.
+	// +optional
+	PostBuild *PostBuild `json:"postBuild,omitempty"`
+
+	// TargetNamespace is where namespaced objects without a namespace go;
+	// the Namespace is created (and pruned) when git does not declare it.
+	// +optional
+	// +kubebuilder:validation:MaxLength=63
+	// +kubebuilder:validation:Pattern="^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
+	TargetNamespace string `json:"targetNamespace,omitempty"`
+
+	// TargetNamespaceMode is strict (the default: an object naming another
+	// namespace is refused) or default (only empty namespaces are filled).
+	// +optional
+	TargetNamespaceMode TargetNamespaceMode `json:"targetNamespaceMode,omitempty"`
 }
 
-// GitRef selects a branch, a tag or a commit; at most one may be set.
+// GitRef selects a branch, a tag, a semver range of tags or a commit; at
+// most one may be set.
 //
-// +kubebuilder:validation:XValidation:rule="(has(self.branch) ? 1 : 0) + (has(self.tag) ? 1 : 0) + (has(self.commit) ? 1 : 0) <= 1",message="at most one of branch, tag and commit may be set"
+// +kubebuilder:validation:XValidation:rule="(has(self.branch) ? 1 : 0) + (has(self.tag) ? 1 : 0) + (has(self.commit) ? 1 : 0) + (has(self.semver) ? 1 : 0) <= 1",message="at most one of branch, tag, semver and commit may be set"
 type GitRef struct {
 	// Branch to follow.
 	// +optional
@@ -120,11 +136,19 @@ type GitRef struct {
 	// +optional
 	// +kubebuilder:validation:Pattern="^[0-9a-f]{40}$"
 	Commit string `json:"commit,omitempty"`
+
+	// Semver is a range such as ">=1.0.0": the newest tag in it is checked
+	// out. Pre-releases count only when the range names one.
+	// +optional
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=255
+	// +kubebuilder:validation:Pattern=`^\s*((=|!=|>=|=>|<=|=<|>|<|~>|~|\^)?\s*v?([0-9]+|[xX*])(\.([0-9]+|[xX*])){0,2}(-[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?(\+[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?|v?([0-9]+|[xX*])(\.([0-9]+|[xX*])){0,2}(-[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?(\+[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?\s+-\s+v?([0-9]+|[xX*])(\.([0-9]+|[xX*])){0,2}(-[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?(\+[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?)((\s*,\s*|\s+)((=|!=|>=|=>|<=|=<|>|<|~>|~|\^)?\s*v?([0-9]+|[xX*])(\.([0-9]+|[xX*])){0,2}(-[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?(\+[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?|v?([0-9]+|[xX*])(\.([0-9]+|[xX*])){0,2}(-[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?(\+[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?\s+-\s+v?([0-9]+|[xX*])(\.([0-9]+|[xX*])){0,2}(-[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?(\+[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?))*(\s*\|\|\s*((=|!=|>=|=>|<=|=<|>|<|~>|~|\^)?\s*v?([0-9]+|[xX*])(\.([0-9]+|[xX*])){0,2}(-[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?(\+[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?|v?([0-9]+|[xX*])(\.([0-9]+|[xX*])){0,2}(-[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?(\+[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?\s+-\s+v?([0-9]+|[xX*])(\.([0-9]+|[xX*])){0,2}(-[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?(\+[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?)((\s*,\s*|\s+)((=|!=|>=|=>|<=|=<|>|<|~>|~|\^)?\s*v?([0-9]+|[xX*])(\.([0-9]+|[xX*])){0,2}(-[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?(\+[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?|v?([0-9]+|[xX*])(\.([0-9]+|[xX*])){0,2}(-[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?(\+[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?\s+-\s+v?([0-9]+|[xX*])(\.([0-9]+|[xX*])){0,2}(-[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?(\+[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?))*)*\s*$`
+	Semver string `json:"semver,omitempty"`
 }
 
 // IsZero reports whether no field of r is set.
 func (r GitRef) IsZero() bool {
-	return r.Branch == "" && r.Tag == "" && r.Commit == ""
+	return r.Branch == "" && r.Tag == "" && r.Commit == "" && r.Semver == ""
 }
 
 // LocalObjectReference names an object in the same namespace.
@@ -159,6 +183,11 @@ type SyncStatus struct {
 	// form "main@sha1:<hex>".
 	// +optional
 	LastAppliedRevision string `json:"lastAppliedRevision,omitempty"`
+
+	// NewestTag is, for a semver ref, the newest semver tag of the
+	// repository at the last listing, in the range or not.
+	// +optional
+	NewestTag string `json:"newestTag,omitempty"`
 
 	// LastHandledReconcileAt is the value of the reconcile-requested-at
 	// annotation the controller last handled.

@@ -2,6 +2,7 @@ package controller
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -100,6 +101,11 @@ func (r *Reconciler) reconcileSync(ctx context.Context, sync *capstanv1.Sync) (c
 	run := &run{r: r, sync: sync, start: start, base: base}
 	run.markProgressing()
 	outcome := run.execute(ctx)
+	if outcome.err != nil {
+		if masked := run.vars.MaskText(outcome.err.Error()); masked != outcome.err.Error() {
+			outcome.err = errors.New(masked)
+		}
+	}
 
 	result := run.finish(outcome)
 	// The status is written with a fresh context: a timed-out run must still
@@ -114,6 +120,9 @@ func (r *Reconciler) reconcileSync(ctx context.Context, sync *capstanv1.Sync) (c
 	}
 	r.Metrics.observe(sync, outcome.err == nil, time.Since(start))
 	r.emit(sync, outcome)
+	if outcome.err == nil && run.tagMoved != "" && r.Recorder != nil {
+		r.Recorder.Eventf(sync, nil, corev1.EventTypeNormal, "TagMoved", "Fetch", "%s", run.tagMoved)
+	}
 	log.FromContext(ctx).V(1).Info("reconciled", "revision", sync.Status.LastAttemptedRevision, "duration", time.Since(start).String(), "ready", outcome.err == nil)
 	return result, nil
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/capstan-gitops/capstan/internal/apply"
 	"github.com/capstan-gitops/capstan/internal/build"
 	"github.com/capstan-gitops/capstan/internal/git"
+	"github.com/capstan-gitops/capstan/internal/postbuild"
 )
 
 // run is the state of one reconcile of one Sync, shared by its steps.
@@ -37,6 +38,12 @@ type run struct {
 	// sources says where each of objects is defined in the checkout.
 	sources []build.Source
 	applied apply.Result
+
+	// vars are the post-build variables, whose Secret values are masked in
+	// what the run reports.
+	vars postbuild.Variables
+	// tagMoved says that the tag applied last now points at another commit.
+	tagMoved string
 }
 
 // outcome is how a run ended.
@@ -74,6 +81,7 @@ func (run *run) execute(ctx context.Context) outcome {
 	start := time.Now()
 	checkout, err := run.r.Fetcher.Fetch(ctx, run.sync)
 	start = run.took("fetch", start)
+	run.noteTag(checkout)
 	if err != nil {
 		return fail(old, fetchReason(err), specError(err), err)
 	}
@@ -99,6 +107,9 @@ func (run *run) execute(ctx context.Context) outcome {
 		return fail(old, capstanv1.BuildFailedReason, true, fmt.Errorf("%s at %s has no manifests; refusing to prune everything (set allowEmpty: true to allow it)", pathOrRoot(run.sync.Spec.Path), checkout.Revision))
 	}
 	run.objects, run.sources = objs, sources
+	if o, failed := run.substitute(ctx, old, checkout); failed {
+		return o
+	}
 	return run.applyAndPrune(ctx, old)
 }
 
@@ -108,7 +119,10 @@ func (run *run) applyAndPrune(ctx context.Context, old apply.Inventory) outcome 
 	if err != nil {
 		return fail(old, capstanv1.ApplyFailedReason, false, err)
 	}
-	if err := mgr.DefaultNamespaces(run.objects, "default"); err != nil {
+	if err := run.place(mgr); err != nil {
+		if pe, ok := errors.AsType[*placementError](err); ok {
+			return fail(old, capstanv1.BuildFailedReason, true, fmt.Errorf("refusing revision %s: %w", run.revision, pe))
+		}
 		return fail(old, capstanv1.ApplyFailedReason, false, err)
 	}
 	desired := apply.NewInventory(apply.Refs(run.objects))
@@ -203,6 +217,9 @@ func specError(err error) bool {
 func fetchReason(err error) string {
 	if errors.Is(err, source.ErrAuth) {
 		return capstanv1.AuthenticationFailedReason
+	}
+	if _, ok := errors.AsType[*source.NoMatchingTagError](err); ok {
+		return capstanv1.NoMatchingTagReason
 	}
 	return capstanv1.FetchFailedReason
 }

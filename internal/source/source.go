@@ -33,6 +33,11 @@ var ErrAuth = errors.New("authentication failed")
 type Checkout struct {
 	Dir      string
 	Revision string
+	// Tag is the tag checked out for a tag or semver ref, else "".
+	Tag string
+	// NewestTag is, for a semver ref, the newest semver tag of the
+	// repository, in the range or not.
+	NewestTag string
 }
 
 // GitFetcher resolves refs with a remote listing and clones only revisions
@@ -67,16 +72,39 @@ func (f *GitFetcher) Fetch(ctx context.Context, s *capstanv1.Sync) (Checkout, er
 	if err != nil {
 		return Checkout{}, err
 	}
-	ref := toGitRef(s.Ref())
-	rev, err := git.Resolve(ctx, ep, auth, ref)
+	ref, rev, newest, err := resolve(ctx, ep, auth, s.Ref())
 	if err != nil {
-		return Checkout{}, classify(err)
+		return Checkout{NewestTag: newest}, classify(err)
 	}
 	repoDir := filepath.Join(f.root, repoKey(s.Spec.URL))
-	if c, ok := f.cached(repoDir, rev); ok {
-		return c, nil
+	c, ok := f.cached(repoDir, rev)
+	if !ok {
+		if c, err = f.clone(ctx, ep, auth, ref, repoDir); err != nil {
+			return Checkout{NewestTag: newest}, err
+		}
 	}
-	return f.clone(ctx, ep, auth, ref, repoDir)
+	c.Tag, c.NewestTag = ref.Tag, newest
+	return c, nil
+}
+
+// resolve finds the revision r points at with one remote listing: for a
+// semver range, the newest tag in it. It returns the ref to clone, the
+// revision, and for a semver range the newest semver tag seen.
+func resolve(ctx context.Context, ep git.Endpoint, auth git.Auth, r capstanv1.GitRef) (git.Ref, git.Revision, string, error) {
+	if r.Semver == "" {
+		ref := toGitRef(r)
+		rev, err := git.Resolve(ctx, ep, auth, ref)
+		return ref, rev, "", err
+	}
+	tags, err := git.ListTags(ctx, ep, auth)
+	if err != nil {
+		return git.Ref{}, "", "", err
+	}
+	tag, newest, err := pickTag(tags, r.Semver)
+	if err != nil {
+		return git.Ref{}, "", newest, err
+	}
+	return git.Ref{Tag: tag.Name}, git.NewRevision(tag.Name, tag.Commit), newest, nil
 }
 
 // cached returns the checkout of rev if it is on disk.

@@ -148,6 +148,15 @@ func (s *GitServer) DeleteBranch(t testing.TB, repo, branch string) {
 	}
 }
 
+// DeleteTag removes tag from repo, as `git push --delete origin tag` would.
+func (s *GitServer) DeleteTag(t testing.TB, repo, tag string) {
+	t.Helper()
+	r := s.openRepo(t, repo)
+	if err := r.Storer.RemoveReference(plumbing.NewTagReferenceName(tag)); err != nil {
+		t.Fatalf("deleting tag %s in %s: %v", tag, repo, err)
+	}
+}
+
 // BranchHead returns the commit branch points at, or "" if it does not exist.
 func (s *GitServer) BranchHead(t testing.TB, repo, branch string) string {
 	t.Helper()

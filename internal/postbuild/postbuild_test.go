@@ -1,0 +1,81 @@
+package postbuild
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	capstanv1 "github.com/capstan-gitops/capstan/api/v1"
+	"github.com/capstan-gitops/capstan/internal/substitute"
+)
+
+func TestBuiltins(t *testing.T) {
+	t.Parallel()
+	hash := "0123456789abcdef0123456789abcdef01234567"
+	tests := []struct {
+		revision, tag string
+		want          map[string]string
+	}{
+		{"v1.2.0@sha1:" + hash, "v1.2.0", map[string]string{
+			"CAPSTAN_REVISION": "v1.2.0@sha1:" + hash, "CAPSTAN_COMMIT": hash, "CAPSTAN_COMMIT_SHORT": "0123456",
+			"CAPSTAN_REF": "v1.2.0", "CAPSTAN_TAG": "v1.2.0",
+		}},
+		{"main@sha1:" + hash, "", map[string]string{
+			"CAPSTAN_REVISION": "main@sha1:" + hash, "CAPSTAN_COMMIT": hash, "CAPSTAN_COMMIT_SHORT": "0123456",
+			"CAPSTAN_REF": "main", "CAPSTAN_TAG": "",
+		}},
+		{"sha1:" + hash, "", map[string]string{
+			"CAPSTAN_REVISION": "sha1:" + hash, "CAPSTAN_COMMIT": hash, "CAPSTAN_COMMIT_SHORT": "0123456",
+			"CAPSTAN_REF": "", "CAPSTAN_TAG": "",
+		}},
+	}
+	for _, tt := range tests {
+		if diff := cmp.Diff(tt.want, Builtins(tt.revision, tt.tag)); diff != "" {
+			t.Errorf("Builtins(%s) (-want +got):\n%s", tt.revision, diff)
+		}
+	}
+}
+
+func cm(name, value string, annotations map[string]any) *unstructured.Unstructured {
+	meta := map[string]any{"name": name}
+	if annotations != nil {
+		meta["annotations"] = annotations
+	}
+	return &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "v1", "kind": "ConfigMap", "metadata": meta, "data": map[string]any{"v": value},
+	}}
+}
+
+func TestSubstitute(t *testing.T) {
+	t.Parallel()
+	v := Variables{values: map[string]string{"TAG": "v1", "PASSWORD": "s3cret-value"}, secrets: []string{"s3cret-value"}}
+	off := map[string]any{capstanv1.SubstituteAnnotation: capstanv1.SubstituteDisabledValue}
+	in := []*unstructured.Unstructured{cm("a", "${TAG}", nil), cm("script", "echo ${HOME}", off), cm("b", "${PASSWORD}", nil)}
+	got, err := v.Substitute(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	values := []string{}
+	for _, o := range got {
+		s, _, _ := unstructured.NestedString(o.Object, "data", "v")
+		values = append(values, s)
+	}
+	if diff := cmp.Diff([]string{"v1", "echo ${HOME}", "s3cret-value"}, values); diff != "" {
+		t.Errorf("substituted values (-want +got):\n%s", diff)
+	}
+	if s, _, _ := unstructured.NestedString(in[0].Object, "data", "v"); s != "${TAG}" {
+		t.Errorf("input changed: %q", s)
+	}
+
+	_, err = v.Substitute([]*unstructured.Unstructured{cm("a", "ok", nil), cm("b", "${NOPE}", nil)})
+	var oe *ObjectError
+	var undef *substitute.UndefinedError
+	if !errors.As(err, &oe) || oe.Index != 1 || !errors.As(err, &undef) || undef.Name != "NOPE" {
+		t.Errorf("err = %v, want NOPE undefined in object 1", err)
+	}
+	if got := v.MaskText(`spec: Invalid value: "s3cret-value"`); got != `spec: Invalid value: "***"` {
+		t.Errorf("MaskText = %q", got)
+	}
+}
