@@ -18,63 +18,50 @@ import (
 	gogit "github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing/object"
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"filippo.io/age"
+
 	capstanv1 "github.com/capstan-gitops/capstan/api/v1"
 	"github.com/capstan-gitops/capstan/components/manifests"
+	"github.com/capstan-gitops/capstan/internal/sops"
 	"github.com/capstan-gitops/capstan/internal/testenv"
 )
 
-// sopsMAC is the ciphertext of the SOPS-encrypted file: it is meant to be in
-// git and in the cluster, unlike the credentials.
-const sopsMAC = "ENC[AES256_GCM,data:7vJ2nXq0pBcE1w==,iv:Q2FwY3N0YW4tc29wcy1pdg==,tag:dGFn,type:str]"
+// sopsPlaintext is the value of the SOPS-encrypted Secret each run
+// commits: it must reach the cluster's Secret and nothing else.
+const sopsPlaintext = "PLAINTEXT-sops-db-password"
 
-// sopsFiles are a CRD that keeps unknown fields and a SOPS-encrypted object
-// of it, committed and synced as they are.
-var sopsFiles = map[string]string{
-	"clusters/e2e/apps/sops-crd.yaml": `apiVersion: apiextensions.k8s.io/v1
-kind: CustomResourceDefinition
-metadata:
-  name: sopssecrets.e2e.capstan.dev
-spec:
-  group: e2e.capstan.dev
-  names: {kind: SopsSecret, plural: sopssecrets, singular: sopssecret, listKind: SopsSecretList}
-  scope: Namespaced
-  versions:
-  - name: v1
-    served: true
-    storage: true
-    schema:
-      openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}
-`,
-	"clusters/e2e/apps/db.sops.yaml": `apiVersion: e2e.capstan.dev/v1
-kind: SopsSecret
-metadata:
-    name: db
-    namespace: web
-spec:
-    stringData:
-        password: ENC[AES256_GCM,data:Zm9vYmFy,iv:aXYtZGI=,tag:dGFnLWRi,type:str]
-sops:
-    age:
-        - recipient: age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p
-          enc: |
-            -----BEGIN AGE ENCRYPTED FILE-----
-            YWdlLWVuY3J5cHRpb24ub3JnL3YxCi0+IFgyNTUxOSBjYXBzdGFu
-            -----END AGE ENCRYPTED FILE-----
-    lastmodified: "2025-01-01T00:00:00Z"
-    mac: ` + sopsMAC + `
-    encrypted_regex: ^(data|stringData)$
-    version: 3.9.0
-`,
+// commitEncryptedSecret generates an age key into dir, commits a Secret
+// encrypted for it (as sops --encrypt --age … --encrypted-regex
+// '^(data|stringData)$' writes it) and returns the key file and the
+// identity.
+func commitEncryptedSecret(t *testing.T, f *fleet, dir string) (string, string) {
+	t.Helper()
+	id, err := age.GenerateX25519Identity()
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyFile := filepath.Join(dir, "age.key")
+	if err := os.WriteFile(keyFile, []byte("# public key: "+id.Recipient().String()+"\n"+id.String()+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	plain := "apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\n  namespace: web\nstringData:\n  password: " + sopsPlaintext + "\n"
+	enc, err := sops.Encrypt([]byte(plain), sops.YAML, sops.EncryptOptions{Recipients: []string{id.Recipient().String()}, EncryptedRegex: "^(data|stringData)$"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.srv.Commit(t, f.repo, "main", map[string]string{"clusters/e2e/apps/db.sops.yaml": string(enc)}, "add an encrypted secret")
+	return keyFile, id.String()
 }
 
-// TestNoSecretLeaks bootstraps and syncs with each kind of credential, runs
-// the day-2 commands, and then looks for the credentials in everything a
-// person or a log collector sees: the controller's debug logs, every event,
-// every Sync's status, every line the CLI printed and every commit.
+// TestNoSecretLeaks bootstraps and syncs with each kind of credential and a
+// SOPS-encrypted Secret (--age-key-file), runs the day-2 commands, and then
+// looks for the credentials, the Secret's plaintext and the age identity in
+// everything a person or a log collector sees: the controller's debug logs,
+// every event, every Sync's status, every line the CLI printed and every
+// commit.
 func TestNoSecretLeaks(t *testing.T) {
 	t.Parallel()
 	modes := []struct {
@@ -102,9 +89,10 @@ func TestNoSecretLeaks(t *testing.T) {
 		t.Run(m.name, func(t *testing.T) {
 			t.Parallel()
 			f := newFleet(t)
-			f.srv.Commit(t, f.repo, "main", sopsFiles, "add an encrypted secret")
+			keyFile, identity := commitEncryptedSecret(t, f, t.TempDir())
 			tg := newLoggedTarget(t)
 			args, env := m.args(f, t.TempDir())
+			args = append(args, "--age-key-file", keyFile)
 			env = append(env, "NO_COLOR=1", "KUBECONFIG="+tg.cluster.Kubeconfig)
 			var out []string
 			run := func(args ...string) result {
@@ -117,13 +105,13 @@ func TestNoSecretLeaks(t *testing.T) {
 			if want := "main@sha1:" + f.head(t); root.Status.LastAppliedRevision != want {
 				t.Fatalf("root Sync at %q, want %s", root.Status.LastAppliedRevision, want)
 			}
-			assertSOPSSynced(t, tg.admin)
+			assertSOPSDecrypted(t, tg.admin)
 			mustSucceed(t, "reconcile", run("reconcile", repo.RootSyncName))
 			mustSucceed(t, "status", run("status", "-A"))
 			mustSucceed(t, "status of the root Sync", run("status", repo.RootSyncName))
 			mustSucceed(t, "check", run("check"))
-			mustSucceed(t, "diff", run("diff", repo.RootSyncName))
-			mustSucceed(t, "diff -o json", run("diff", "-o", "json", repo.RootSyncName))
+			mustSucceed(t, "diff", run("diff", "--age-key-file", keyFile, repo.RootSyncName))
+			mustSucceed(t, "diff -o json", run("diff", "-o", "json", "--age-key-file", keyFile, repo.RootSyncName))
 			assertCredentialsInUse(t, tg.admin, m.key, m.value(f.srv))
 
 			tg.stop()
@@ -137,8 +125,10 @@ func TestNoSecretLeaks(t *testing.T) {
 			if commits < 3 {
 				t.Errorf("only %d commits searched, want the fleet's, the SOPS file's and bootstrap's", commits)
 			}
+			planted := plantedSecrets(f.srv)
+			planted["SOPS plaintext"], planted["age identity"] = sopsPlaintext, identity
 			for where, text := range hay {
-				for name, secret := range plantedSecrets(f.srv) {
+				for name, secret := range planted {
 					if i := strings.Index(text, secret); i >= 0 {
 						t.Errorf("%s holds the %s: …%s…", where, name, text[max(0, i-120):min(len(text), i+len(secret)+40)])
 					}
@@ -240,18 +230,16 @@ func collectCommits(t *testing.T, dir string, hay map[string]string) int {
 	return n
 }
 
-// assertSOPSSynced checks that the encrypted object reached the cluster
-// unchanged: Capstan neither decrypts nor drops the SOPS metadata.
-func assertSOPSSynced(t *testing.T, c client.Client) {
+// assertSOPSDecrypted checks that the encrypted Secret reached the cluster
+// with its plaintext.
+func assertSOPSDecrypted(t *testing.T, c client.Client) {
 	t.Helper()
-	u := &unstructured.Unstructured{}
-	u.SetAPIVersion("e2e.capstan.dev/v1")
-	u.SetKind("SopsSecret")
-	if err := c.Get(t.Context(), client.ObjectKey{Namespace: "web", Name: "db"}, u); err != nil {
-		t.Fatalf("the SOPS-encrypted object was not synced: %v", err)
+	s := &corev1.Secret{}
+	if err := c.Get(t.Context(), client.ObjectKey{Namespace: "web", Name: "db"}, s); err != nil {
+		t.Fatalf("the SOPS-encrypted Secret was not synced: %v", err)
 	}
-	if mac, _, _ := unstructured.NestedString(u.Object, "sops", "mac"); mac != sopsMAC {
-		t.Errorf("sops.mac in the cluster = %q, want the committed %q", mac, sopsMAC)
+	if got := string(s.Data["password"]); got != sopsPlaintext {
+		t.Errorf("the Secret's password is %q, want the decrypted value", got)
 	}
 }
 

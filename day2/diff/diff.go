@@ -8,6 +8,7 @@ package diff
 import (
 	"context"
 	"errors"
+	"filippo.io/age"
 	"fmt"
 	"os"
 
@@ -35,6 +36,9 @@ type Options struct {
 	Path string
 	// Limits bound the build (zero fields: the controller's defaults).
 	Limits build.Limits
+	// Identities decrypt SOPS-encrypted files as the controller would;
+	// without them an encrypted file fails the diff.
+	Identities []age.Identity
 	// Fetcher checks the Sync's source out when Path is empty; nil clones
 	// it, as the controller does, into a temporary directory.
 	Fetcher Fetcher
@@ -95,7 +99,7 @@ func buildObjects(ctx context.Context, fetcher Fetcher, s *capstanv1.Sync, opts 
 		if err != nil {
 			return nil, "", err
 		}
-		objs, err := build.Build(ctx, root, dir, opts.Limits)
+		objs, _, err := build.BuildWith(ctx, root, dir, build.Options{Limits: opts.Limits, Identities: opts.Identities})
 		if err != nil {
 			return nil, "", fmt.Errorf("building %s: %w", opts.Path, err)
 		}
@@ -105,7 +109,7 @@ func buildObjects(ctx context.Context, fetcher Fetcher, s *capstanv1.Sync, opts 
 	if err != nil {
 		return nil, "", fmt.Errorf("fetching the source of sync %s/%s: %w", s.Namespace, s.Name, err)
 	}
-	objs, err := build.Build(ctx, checkout.Dir, s.Spec.Path, opts.Limits)
+	objs, _, err := build.BuildWith(ctx, checkout.Dir, s.Spec.Path, build.Options{Limits: opts.Limits, Identities: opts.Identities})
 	if errors.Is(err, build.ErrPathNotFound) {
 		return nil, "", fmt.Errorf("path %q does not exist at %s", s.Spec.Path, checkout.Revision)
 	}

@@ -67,7 +67,7 @@ func bootstrapFlags() []cli.Flag {
 		&cli.StringFlag{Name: "log-level", Usage: "controller log level: debug, info or error"},
 		&cli.DurationFlag{Name: "timeout", Value: 5 * time.Minute, Usage: "how long to wait for the controller and the first sync"},
 		&cli.BoolFlag{Name: "dry-run", Usage: "print the plan and the files; change nothing"},
-		&cli.StringFlag{Name: "age-key-file", Usage: "age identity file (age-keygen) that decrypts the repository's SOPS-encrypted files; stored in the cluster, never in git", EnvVars: []string{"CAPSTAN_AGE_KEY_FILE", "SOPS_AGE_KEY_FILE"}},
+		ageKeyFileFlag("age identity file (age-keygen) that decrypts the repository's SOPS-encrypted files; stored in the cluster, never in git"),
 		verboseFlag("show every line the libraries log (k3d, Docker) and the full error"),
 	}
 	return append(flags, gitCredentialFlags("SSH private key for the repository (default: the stored one, or a new deploy key that is printed)")...)

@@ -18,6 +18,7 @@ func newDiffCommand() *cli.Command {
 		ArgsUsage: "[NAME] (default " + rootSyncName + ", the root Sync)",
 		Flags: append(append(kubeFlags(), namespaceFlag(), outputFlag()),
 			&cli.StringFlag{Name: "path", Usage: "local directory to build instead of the Sync's source, such as ./clusters/dwk"},
+			ageKeyFileFlag("age identity file that decrypts SOPS-encrypted files, as the controller does"),
 		),
 		Action: func(c *cli.Context) error {
 			rep, err := runDiff(c)
@@ -46,7 +47,11 @@ func runDiff(c *cli.Context) (diff.Report, error) {
 	if err != nil {
 		return diff.Report{}, err
 	}
-	rep, err := diff.Run(c.Context, kc, diff.Options{Sync: key, Path: c.String("path")})
+	ids, err := ageIdentities(c)
+	if err != nil {
+		return diff.Report{}, err
+	}
+	rep, err := diff.Run(c.Context, kc, diff.Options{Sync: key, Path: c.String("path"), Identities: ids})
 	if err != nil {
 		return rep, err
 	}
