@@ -65,6 +65,9 @@ func PrintDetail(w io.Writer, d Detail, now time.Time) error {
 	field("Ready", ready)
 	field("Suspended", fmt.Sprint(d.Suspended))
 	field("Revision", orDash(d.Revision))
+	if strings.HasPrefix(d.Ref, "semver ") {
+		field("Tags", "applied "+orDash(d.AppliedTag)+", newest seen "+orDash(d.NewestTag))
+	}
 	if d.AttemptedRevision != "" {
 		field("Attempted", d.AttemptedRevision)
 	}

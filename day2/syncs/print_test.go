@@ -42,7 +42,7 @@ func fixtures() []*capstanv1.Sync {
 	}
 	failed := &capstanv1.Sync{
 		ObjectMeta: metav1.ObjectMeta{Namespace: "apps", Name: "shop", Generation: 1, CreationTimestamp: metav1.NewTime(now.Add(-5 * time.Minute))},
-		Spec:       capstanv1.SyncSpec{URL: "ssh://git@git.example.com/shop.git", Ref: &capstanv1.GitRef{Tag: "v1.2.0"}},
+		Spec:       capstanv1.SyncSpec{URL: "ssh://git@git.example.com/shop.git", Ref: &capstanv1.GitRef{Semver: ">=1.2.0"}},
 		Status: capstanv1.SyncStatus{
 			ObservedGeneration: 1,
 			Conditions: []metav1.Condition{
@@ -51,6 +51,7 @@ func fixtures() []*capstanv1.Sync {
 				{Type: capstanv1.StalledCondition, Status: metav1.ConditionTrue, Reason: capstanv1.BuildFailedReason, Message: "fix the revision in git"},
 			},
 			LastAttemptedRevision: "v1.2.0@sha1:" + sha,
+			NewestTag:             "v1.3.0-rc.1",
 		},
 	}
 	suspended := &capstanv1.Sync{
@@ -87,6 +88,7 @@ func TestStatusGolden(t *testing.T) {
 		{name: "status-yaml", print: func(b *bytes.Buffer) error { return output.Write(b, output.YAML, summaries()) }},
 		{name: "status-detail", print: func(b *bytes.Buffer) error { return PrintDetail(b, detail(), now) }},
 		{name: "status-detail-json", print: func(b *bytes.Buffer) error { return output.Write(b, output.JSON, detail()) }},
+		{name: "status-detail-semver", print: func(b *bytes.Buffer) error { return PrintDetail(b, Describe(fixtures()[0], nil), now) }},
 		{name: "status-detail-empty", print: func(b *bytes.Buffer) error { return PrintDetail(b, Describe(fixtures()[1], nil), now) }},
 	}
 	for _, tt := range tests {

@@ -38,6 +38,10 @@ type Summary struct {
 	URL  string `json:"url"`
 	Ref  string `json:"ref"`
 	Path string `json:"path,omitempty"`
+	// AppliedTag and NewestTag are, for a semver ref, the tag of the last
+	// applied revision and the newest semver tag the controller saw.
+	AppliedTag string `json:"appliedTag,omitempty"`
+	NewestTag  string `json:"newestTag,omitempty"`
 	// Objects is the number of objects in the inventory.
 	Objects int `json:"objects"`
 	// LastRun is what the last finished reconcile did.
@@ -59,6 +63,10 @@ func Summarise(s *capstanv1.Sync) Summary {
 	}
 	sum.Reconciling = !s.Spec.Suspend && (s.Status.ObservedGeneration != s.Generation ||
 		apimeta.IsStatusConditionTrue(s.Status.Conditions, capstanv1.ReconcilingCondition))
+	if s.Ref().Semver != "" {
+		sum.AppliedTag, _, _ = strings.Cut(s.Status.LastAppliedRevision, "@sha1:")
+		sum.NewestTag = s.Status.NewestTag
+	}
 	if s.Status.Inventory != nil {
 		sum.Objects = len(s.Status.Inventory.Entries)
 	}
@@ -74,6 +82,8 @@ func refString(r capstanv1.GitRef) string {
 		return "commit " + r.Commit
 	case r.Tag != "":
 		return "tag " + r.Tag
+	case r.Semver != "":
+		return "semver " + r.Semver
 	default:
 		return "branch " + r.Branch
 	}

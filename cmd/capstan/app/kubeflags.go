@@ -41,7 +41,7 @@ func syncArg(c *cli.Context) (string, error) {
 	args := c.Args().Slice()
 	for _, a := range args {
 		if strings.HasPrefix(a, "-") {
-			return "", fmt.Errorf("flag %s after the name: put flags first, as in `capstan %s [flags] NAME`", a, c.Command.Name)
+			return "", fmt.Errorf("flag %s after the name: put flags first, as in `capstan %s [flags] NAME`", a, c.Command.FullName())
 		}
 	}
 	if len(args) > 1 {

@@ -106,6 +106,12 @@ func hasFlag(c *cli.Command, name string) bool {
 			return true
 		}
 	}
+	// `capstan create sync --url`: the flags of a subcommand count.
+	for _, sub := range c.Subcommands {
+		if hasFlag(sub, name) {
+			return true
+		}
+	}
 	return false
 }
 

@@ -1,0 +1,153 @@
+package e2e
+
+import (
+	"testing"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/capstan-gitops/capstan/components/manifests"
+	"github.com/capstan-gitops/capstan/components/repo"
+	"github.com/capstan-gitops/capstan/internal/testenv"
+)
+
+// envFiles are one application with a base and two overlays: staging
+// follows main, production the newest tag >= 1.0.0 with the image tagged
+// from ${CAPSTAN_TAG}.
+func envFiles() map[string]string {
+	const kust = "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n"
+	return map[string]string{
+		"apps/app/base/kustomization.yaml": kust + "resources:\n- deployment.yaml\n- config.yaml\n",
+		"apps/app/base/deployment.yaml": `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: app
+spec:
+  replicas: 1
+  selector:
+    matchLabels: {app: app}
+  template:
+    metadata:
+      labels: {app: app}
+    spec:
+      containers:
+      - name: app
+        image: registry.example.com/app:latest
+`,
+		"apps/app/base/config.yaml":                    "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app-config\ndata:\n  greeting: hello\n",
+		"apps/app/overlays/staging/kustomization.yaml": kust + "resources:\n- ../../base\n",
+		"apps/app/overlays/prod/kustomization.yaml":    kust + "resources:\n- ../../base\npatches:\n- path: image.yaml\n",
+		"apps/app/overlays/prod/image.yaml": `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: app
+spec:
+  template:
+    spec:
+      containers:
+      - name: app
+        image: registry.example.com/app:${CAPSTAN_TAG}
+        env:
+        - name: ENVIRONMENT
+          value: ${ENVIRONMENT}
+`,
+	}
+}
+
+// TestEnvironmentsFromOneRepository is the two-environment exercise with
+// the built binary: Syncs made with `capstan create sync --export` and
+// committed as printed, a commit to main that changes staging only, tags
+// that move production (a release candidate ignored, a deleted tag going
+// back and pruning), then a new cluster bootstrapped to the same revisions
+// without a commit.
+func TestEnvironmentsFromOneRepository(t *testing.T) {
+	t.Parallel()
+	srv := testenv.NewGitServer(t)
+	srv.InitRepo(t, "fleet")
+	url := srv.HTTPURL("fleet")
+	staging := capstan(t, nil, "create", "sync", "--export", "--url", url, "--branch", "main", "--path", "apps/app/overlays/staging",
+		"--target-namespace", "staging", "--secret-ref", repo.CredentialsSecret, "--interval", "1h", "staging")
+	mustSucceed(t, "create sync staging --export", staging)
+	prod := capstan(t, nil, "create", "sync", "--export", "--url", url, "--semver", ">=1.0.0", "--path", "apps/app/overlays/prod",
+		"--target-namespace", "production", "--substitute", "ENVIRONMENT=production", "--secret-ref", repo.CredentialsSecret,
+		"--interval", "1h", "production")
+	mustSucceed(t, "create sync production --export", prod)
+	files := envFiles()
+	files["clusters/e2e/staging.yaml"] = staging.stdout
+	files["clusters/e2e/production.yaml"] = prod.stdout
+	v1 := srv.Commit(t, "fleet", "main", files, "app with staging and production")
+	srv.Tag(t, "fleet", "v1.0.0", v1, "release 1.0.0")
+	f := &fleet{srv: srv, repo: "fleet"}
+
+	first := newTarget(t)
+	mustSucceed(t, "bootstrap", capstan(t, f.env(), f.bootstrapArgs(first.cluster.Kubeconfig)...))
+	run := func(args ...string) result {
+		return capstan(t, append(f.env(), "KUBECONFIG="+first.cluster.Kubeconfig), args...)
+	}
+	head := f.head(t)
+	mustSucceed(t, "reconcile staging", run("reconcile", "staging"))
+	waitSyncReady(t, first.admin, manifests.Namespace, "staging", "main@sha1:"+head, 2*time.Minute)
+	waitSyncReady(t, first.admin, manifests.Namespace, "production", "v1.0.0@sha1:"+v1, 2*time.Minute)
+	assertImage(t, first.admin, "staging", "registry.example.com/app:latest")
+	assertImage(t, first.admin, "production", "registry.example.com/app:v1.0.0")
+
+	// A commit to main changes staging only.
+	next := srv.Commit(t, "fleet", "main", map[string]string{"apps/app/base/config.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app-config\ndata:\n  greeting: hi\n"}, "greet shorter")
+	mustSucceed(t, "reconcile staging", run("reconcile", "staging"))
+	mustSucceed(t, "reconcile production", run("reconcile", "production"))
+	waitSyncReady(t, first.admin, manifests.Namespace, "staging", "main@sha1:"+next, time.Minute)
+	waitSyncReady(t, first.admin, manifests.Namespace, "production", "v1.0.0@sha1:"+v1, time.Minute)
+	if g := first.configMap(t, "staging", "app-config").Data["greeting"]; g != "hi" {
+		t.Errorf("staging greeting = %q, want hi", g)
+	}
+	if g := first.configMap(t, "production", "app-config").Data["greeting"]; g != "hello" {
+		t.Errorf("production changed with a commit to main: greeting %q", g)
+	}
+
+	// A release candidate is ignored; the release is applied.
+	rc := srv.Commit(t, "fleet", "main", map[string]string{"apps/app/overlays/prod/feature.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: feature\ndata:\n  on: \"yes\"\n",
+		"apps/app/overlays/prod/kustomization.yaml": "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n- ../../base\n- feature.yaml\npatches:\n- path: image.yaml\n"}, "a feature")
+	srv.Tag(t, "fleet", "v1.1.0-rc.1", rc, "")
+	mustSucceed(t, "reconcile production", run("reconcile", "production"))
+	waitSyncReady(t, first.admin, manifests.Namespace, "production", "v1.0.0@sha1:"+v1, time.Minute)
+	srv.Tag(t, "fleet", "v1.1.0", rc, "release 1.1.0")
+	mustSucceed(t, "reconcile production", run("reconcile", "production"))
+	waitSyncReady(t, first.admin, manifests.Namespace, "production", "v1.1.0@sha1:"+rc, time.Minute)
+	assertImage(t, first.admin, "production", "registry.example.com/app:v1.1.0")
+	if first.configMap(t, "production", "feature") == nil {
+		t.Error("v1.1.0's feature ConfigMap was not applied")
+	}
+
+	// The tag deleted: back to v1.0.0, and what only v1.1.0 declared is pruned.
+	srv.DeleteTag(t, "fleet", "v1.1.0")
+	mustSucceed(t, "reconcile production", run("reconcile", "production"))
+	waitSyncReady(t, first.admin, manifests.Namespace, "production", "v1.0.0@sha1:"+v1, time.Minute)
+	assertImage(t, first.admin, "production", "registry.example.com/app:v1.0.0")
+	if first.configMap(t, "production", "feature") != nil {
+		t.Error("the feature ConfigMap only v1.1.0 declared was not pruned")
+	}
+
+	// A new cluster from the same repository: the same revisions, no commit.
+	pushed := f.head(t)
+	second := newTarget(t)
+	mustSucceed(t, "recovery bootstrap", capstan(t, f.env(), f.bootstrapArgs(second.cluster.Kubeconfig)...))
+	if f.head(t) != pushed {
+		t.Error("the recovery bootstrap made a commit")
+	}
+	waitSyncReady(t, second.admin, manifests.Namespace, "staging", "main@sha1:"+pushed, 2*time.Minute)
+	waitSyncReady(t, second.admin, manifests.Namespace, "production", "v1.0.0@sha1:"+v1, 2*time.Minute)
+	assertImage(t, second.admin, "production", "registry.example.com/app:v1.0.0")
+	assertImage(t, second.admin, "staging", "registry.example.com/app:latest")
+}
+
+func assertImage(t *testing.T, c client.Client, ns, want string) {
+	t.Helper()
+	dep := &appsv1.Deployment{}
+	if err := c.Get(t.Context(), client.ObjectKey{Namespace: ns, Name: "app"}, dep); err != nil {
+		t.Fatalf("reading deployment %s/app: %v", ns, err)
+	}
+	if got := dep.Spec.Template.Spec.Containers[0].Image; got != want {
+		t.Errorf("%s image = %s, want %s", ns, got, want)
+	}
+}
