@@ -128,7 +128,7 @@ func (r *Reconciler) reconcileSync(ctx context.Context, sync *capstanv1.Sync) (c
 		if outcome.err != nil {
 			msg = outcome.err.Error()
 		}
-		r.notify(ctx, sync, run.revision, resultState(outcome), msg)
+		r.notify(patchCtx, sync, run.revision, resultState(outcome), msg)
 	}
 	log.FromContext(ctx).V(1).Info("reconciled", "revision", sync.Status.LastAttemptedRevision, "duration", time.Since(start).String(), "ready", outcome.err == nil)
 	return result, nil
