@@ -2,6 +2,7 @@ package v1
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
@@ -155,5 +156,47 @@ func TestDeepCopy(t *testing.T) {
 	c.Spec.DependsOn[0].Name = "apps"
 	if s.Spec.Ref.Branch != "dev" || s.Spec.DependsOn[0].Name != "infra" {
 		t.Errorf("DeepCopy shares memory with the original: %+v", s.Spec)
+	}
+}
+
+func TestSourceInterval(t *testing.T) {
+	t.Parallel()
+	d := func(x time.Duration) *metav1.Duration { return &metav1.Duration{Duration: x} }
+	tests := []struct {
+		name     string
+		source   *metav1.Duration
+		interval time.Duration
+		want     time.Duration
+	}{
+		{name: "default", want: DefaultSourceInterval},
+		{name: "set", source: d(3 * time.Second), want: 3 * time.Second},
+		{name: "capped by interval", source: d(5 * time.Minute), interval: 2 * time.Minute, want: 2 * time.Minute},
+		{name: "default capped by a short interval", interval: 5 * time.Second, want: 5 * time.Second},
+		{name: "zero means default", source: d(0), want: DefaultSourceInterval},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			s := &Sync{Spec: SyncSpec{SourceInterval: tt.source, Interval: metav1.Duration{Duration: tt.interval}}}
+			if got := s.SourceInterval(); got != tt.want {
+				t.Errorf("SourceInterval() = %s, want %s", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestWebhookPath(t *testing.T) {
+	t.Parallel()
+	a := WebhookPath("secret", "apps", "ns")
+	if !strings.HasPrefix(a, WebhookPathPrefix) || len(a) != len(WebhookPathPrefix)+64 {
+		t.Fatalf("WebhookPath = %q, want %s<64 hex>", a, WebhookPathPrefix)
+	}
+	if strings.Contains(a, "secret") {
+		t.Errorf("WebhookPath %q shows the token", a)
+	}
+	for _, other := range []string{WebhookPath("other", "apps", "ns"), WebhookPath("secret", "apps2", "ns"), WebhookPath("secret", "apps", "ns2")} {
+		if other == a {
+			t.Errorf("WebhookPath does not depend on every input: %q", other)
+		}
 	}
 }

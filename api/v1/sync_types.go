@@ -33,12 +33,20 @@ type SyncSpec struct {
 	// +kubebuilder:validation:XValidation:rule="!(self == '..' || self.startsWith('../') || self.endsWith('/..') || self.contains('/../'))",message="path must not contain '..' segments"
 	Path string `json:"path,omitempty"`
 
-	// Interval between reconciles, as a Go duration ("30s", "5m", "1h").
+	// Interval between full reconciles (drift correction), as a Go duration ("30s", "5m", "1h").
 	// +optional
 	// +kubebuilder:default="1m"
 	// +kubebuilder:validation:Type=string
 	// +kubebuilder:validation:Pattern="^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"
 	Interval metav1.Duration `json:"interval,omitzero"`
+
+	// SourceInterval between checks of the ref for a new commit, a remote
+	// listing without a clone ("15s" by default, at most interval).
+	// +optional
+	// +kubebuilder:default="15s"
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:Pattern="^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"
+	SourceInterval *metav1.Duration `json:"sourceInterval,omitempty"`
 
 	// RetryInterval is the wait after a failed reconcile. Defaults to interval.
 	// +optional
@@ -98,6 +106,7 @@ type SyncSpec struct {
 	// it, an encrypted file is refused and nothing of the revision applied.
 	// +optional
 	Decryption *Decryption `json:"decryption,omitempty"`
+
 	// PostBuild substitutes variables into the built objects.
 	// +optional
 	PostBuild *PostBuild `json:"postBuild,omitempty"`
@@ -113,6 +122,15 @@ type SyncSpec struct {
 	// namespace is refused) or default (only empty namespaces are filled).
 	// +optional
 	TargetNamespaceMode TargetNamespaceMode `json:"targetNamespaceMode,omitempty"`
+	// Webhook enables the push receiver for this Sync (status.webhookPath).
+	// +optional
+	Webhook *Webhook `json:"webhook,omitempty"`
+
+	// Notify sends commit statuses and alerts about results.
+	// +optional
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=8
+	Notify []Notify `json:"notify,omitempty"`
 }
 
 // GitRef selects a branch, a tag, a semver range of tags or a commit; at
@@ -198,6 +216,11 @@ type SyncStatus struct {
 	// pruning deletes what left it.
 	// +optional
 	Inventory *Inventory `json:"inventory,omitempty"`
+
+	// WebhookPath is where the webhook receiver accepts pushes for this
+	// Sync, when spec.webhook is set.
+	// +optional
+	WebhookPath string `json:"webhookPath,omitempty"`
 
 	// LastRun counts what the last finished reconcile did.
 	// +optional

@@ -40,7 +40,7 @@ func runTests(m *testing.M) int {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	cluster, err := testenv.NewCluster(ctx, testenv.ClusterOptions{Nodes: 2})
+	cluster, err := testenv.NewCluster(ctx, testenv.ClusterOptions{Nodes: 2, Stages: []string{neverReadyStage}})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "starting cluster:", err)
 		return 1

@@ -41,6 +41,9 @@ type Options struct {
 	Concurrent int
 	// WorkDir holds git checkouts (default: a directory under the OS temp dir).
 	WorkDir string
+	// WebhookAddr is the listen address of the webhook receiver; empty
+	// or "0" disables it.
+	WebhookAddr string
 	// GracefulShutdown bounds how long in-flight reconciles may take after SIGTERM.
 	GracefulShutdown time.Duration
 }
@@ -113,6 +116,11 @@ func NewManager(opts Options) (ctrl.Manager, error) {
 	if err != nil {
 		return nil, err
 	}
+	if opts.WebhookAddr != "" && opts.WebhookAddr != "0" {
+		if err := addWebhook(context.Background(), mgr, opts.WebhookAddr, opts.Logger); err != nil {
+			return nil, err
+		}
+	}
 	concurrent := max(opts.Concurrent, 1)
 	if err := r.SetupWithManager(mgr, concurrent); err != nil {
 		return nil, fmt.Errorf("setting up sync controller: %w", err)
@@ -133,11 +141,17 @@ func newReconciler(mgr ctrl.Manager, opts Options) (*Reconciler, error) {
 	if err != nil {
 		return nil, err
 	}
+	notifier, err := newNotifier(mgr)
+	if err != nil {
+		return nil, fmt.Errorf("adding notifier: %w", err)
+	}
 	return &Reconciler{
+		Notifier: notifier,
 		Client:   mgr.GetClient(),
 		Reader:   mgr.GetAPIReader(),
 		Appliers: NewApplierCache(mgr.GetConfig(), mgr.GetScheme(), mgr.GetRESTMapper()),
 		Fetcher:  fetcher,
+		Resolver: fetcher,
 		Recorder: mgr.GetEventRecorder(manifests.ControllerName),
 		Metrics:  m,
 		Limits:   build.DefaultLimits(),

@@ -42,6 +42,9 @@ type Reconciler struct {
 	Appliers *ApplierCache
 	// Fetcher gets the git revision of a Sync.
 	Fetcher Fetcher
+	// Resolver checks a Sync's ref between full reconciles; nil makes
+	// every reconcile a full one.
+	Resolver Resolver
 	// Recorder emits events on Syncs.
 	Recorder events.EventRecorder
 	// Metrics records reconcile durations.
@@ -50,6 +53,8 @@ type Reconciler struct {
 	Limits build.Limits
 	// Builds caches built manifests per revision and path.
 	Builds *BuildCache
+	// Notifier sends spec.notify notifications; nil sends none.
+	Notifier Notifier
 }
 
 // SetupWithManager registers the reconciler with mgr.
@@ -88,6 +93,9 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	if res, waiting, err := r.checkDependencies(ctx, sync); waiting || err != nil {
 		return res, err
 	}
+	if res, unchanged := r.pollSource(ctx, sync, time.Now()); unchanged {
+		return res, nil
+	}
 	return r.reconcileSync(ctx, sync)
 }
 
@@ -98,6 +106,7 @@ func (r *Reconciler) reconcileSync(ctx context.Context, sync *capstanv1.Sync) (c
 	ctx, cancel := context.WithTimeout(ctx, sync.Timeout())
 	defer cancel()
 
+	sync.Status.WebhookPath = r.webhookPath(ctx, sync)
 	run := &run{r: r, sync: sync, start: start, base: base}
 	run.markProgressing()
 	outcome := run.execute(ctx)
@@ -122,6 +131,13 @@ func (r *Reconciler) reconcileSync(ctx context.Context, sync *capstanv1.Sync) (c
 	r.emit(sync, outcome)
 	if outcome.err == nil && run.tagMoved != "" && r.Recorder != nil {
 		r.Recorder.Eventf(sync, nil, corev1.EventTypeNormal, "TagMoved", "Fetch", "%s", run.tagMoved)
+	}
+	if run.revision != "" {
+		msg := ""
+		if outcome.err != nil {
+			msg = outcome.err.Error()
+		}
+		r.notify(patchCtx, sync, run.revision, resultState(outcome), msg)
 	}
 	log.FromContext(ctx).V(1).Info("reconciled", "revision", sync.Status.LastAttemptedRevision, "duration", time.Since(start).String(), "ready", outcome.err == nil)
 	return result, nil

@@ -18,6 +18,7 @@ import (
 	"github.com/capstan-gitops/capstan/internal/apply"
 	"github.com/capstan-gitops/capstan/internal/build"
 	"github.com/capstan-gitops/capstan/internal/git"
+	"github.com/capstan-gitops/capstan/internal/notify"
 	"github.com/capstan-gitops/capstan/internal/postbuild"
 )
 
@@ -87,6 +88,9 @@ func (run *run) execute(ctx context.Context) outcome {
 	}
 	run.revision = checkout.Revision
 	run.sync.Status.LastAttemptedRevision = checkout.Revision
+	if checkout.Revision != run.base.Status.LastAttemptedRevision {
+		run.r.notify(ctx, run.sync, checkout.Revision, notify.Applying, "")
+	}
 
 	keys, err := run.r.keyring(ctx, run.sync)
 	if err != nil {
@@ -251,7 +255,7 @@ func (run *run) finish(o outcome) ctrl.Result {
 		apimeta.RemoveStatusCondition(&s.Status.Conditions, capstanv1.StalledCondition)
 		setCondition(s, capstanv1.ReadyCondition, metav1.ConditionTrue, capstanv1.SucceededReason,
 			fmt.Sprintf("applied revision %s", run.revision))
-		return ctrl.Result{RequeueAfter: s.Interval()}
+		return ctrl.Result{RequeueAfter: s.SourceInterval()}
 	}
 	setCondition(s, capstanv1.ReadyCondition, metav1.ConditionFalse, o.reason, truncate(o.err.Error(), 4096))
 	if o.terminal {
@@ -260,8 +264,12 @@ func (run *run) finish(o outcome) ctrl.Result {
 			hint = "fix the Sync's spec; retrying when it changes or at the next interval"
 		}
 		setCondition(s, capstanv1.StalledCondition, metav1.ConditionTrue, o.reason, hint)
-		return ctrl.Result{RequeueAfter: s.Interval()}
+		if run.revision == "" {
+			// The spec is wrong: no listing can tell of a fix.
+			return ctrl.Result{RequeueAfter: s.Interval()}
+		}
+		return ctrl.Result{RequeueAfter: s.SourceInterval()}
 	}
 	apimeta.RemoveStatusCondition(&s.Status.Conditions, capstanv1.StalledCondition)
-	return ctrl.Result{RequeueAfter: s.RetryInterval()}
+	return ctrl.Result{RequeueAfter: min(s.SourceInterval(), s.RetryInterval())}
 }

@@ -18,6 +18,8 @@ const (
 	// ControllerName names the ServiceAccount, ClusterRole,
 	// ClusterRoleBinding and Deployment of the controller.
 	ControllerName = "capstan-controller"
+	// WebhookServiceName is the Service of the webhook receiver.
+	WebhookServiceName = "capstan-webhook"
 	// ContainerName is the name of the controller's container.
 	ContainerName = "manager"
 	// CRDName is the name of the Sync CustomResourceDefinition.
@@ -71,13 +73,14 @@ func templateOrder() []string {
 		"serviceaccount.yaml",
 		"clusterrole.yaml",
 		"clusterrolebinding.yaml",
+		"service.yaml",
 		"deployment.yaml",
 	}
 }
 
 // IsProtected reports whether an object is part of Capstan's own
-// installation in namespace ns (its Namespace, CRD, RBAC, ServiceAccount and
-// controller Deployment): what no prune may delete, whatever a commit
+// installation in namespace ns (its Namespace, CRD, RBAC, ServiceAccount,
+// controller Deployment and webhook Service): what no prune may delete, whatever a commit
 // removes. Only `capstan uninstall` removes them.
 func IsProtected(ns, group, kind, namespace, name string) bool {
 	switch {
@@ -89,6 +92,8 @@ func IsProtected(ns, group, kind, namespace, name string) bool {
 		return name == ControllerName
 	case (group == "" && kind == "ServiceAccount") || (group == "apps" && kind == "Deployment"):
 		return namespace == ns && name == ControllerName
+	case group == "" && kind == "Service":
+		return namespace == ns && name == WebhookServiceName
 	}
 	return false
 }

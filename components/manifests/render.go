@@ -12,8 +12,9 @@ import (
 )
 
 // Render returns the objects that install the controller, in apply order:
-// Namespace, CRD, ServiceAccount, ClusterRole, ClusterRoleBinding and
-// Deployment. It is pure: the same options give the same objects.
+// Namespace, CRD, ServiceAccount, ClusterRole, ClusterRoleBinding, the
+// webhook Service and Deployment. It is pure: the same options give the
+// same objects.
 func Render(opts Options) ([]*unstructured.Unstructured, error) {
 	if err := opts.Validate(); err != nil {
 		return nil, err

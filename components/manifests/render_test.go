@@ -57,6 +57,7 @@ func TestRenderOrderAndLabels(t *testing.T) {
 		{"ServiceAccount", Namespace, ControllerName},
 		{"ClusterRole", "", ControllerName},
 		{"ClusterRoleBinding", "", ControllerName},
+		{"Service", Namespace, WebhookServiceName},
 		{"Deployment", Namespace, ControllerName},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {

@@ -107,6 +107,24 @@ func resolve(ctx context.Context, ep git.Endpoint, auth git.Auth, r capstanv1.Gi
 	return git.Ref{Tag: tag.Name}, git.NewRevision(tag.Name, tag.Commit), newest, nil
 }
 
+// Resolve returns the revision sync's ref points at now, with one remote
+// listing and no clone.
+func (f *GitFetcher) Resolve(ctx context.Context, s *capstanv1.Sync) (string, error) {
+	ep, err := git.ParseURL(s.Spec.URL, s.Spec.Insecure)
+	if err != nil {
+		return "", err
+	}
+	auth, err := f.auth(ctx, s)
+	if err != nil {
+		return "", err
+	}
+	rev, err := git.Resolve(ctx, ep, auth, toGitRef(s.Ref()))
+	if err != nil {
+		return "", classify(err)
+	}
+	return string(rev), nil
+}
+
 // cached returns the checkout of rev if it is on disk.
 func (f *GitFetcher) cached(repoDir string, rev git.Revision) (Checkout, bool) {
 	dir := filepath.Join(repoDir, rev.Hash())

@@ -36,6 +36,7 @@ type GitServer struct {
 	clientPEM []byte
 	tls       *gitServerTLS
 	cuts      gitServerCuts
+	counts    gitServerCounts
 
 	mu         sync.Mutex
 	authorized map[string]bool

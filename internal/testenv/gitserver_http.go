@@ -53,6 +53,7 @@ func (s *GitServer) httpHandler(run *gitServerRun) http.Handler {
 			http.Error(w, "unauthorized", http.StatusUnauthorized)
 			return
 		}
+		s.counts.count(r)
 		if strings.HasSuffix(r.URL.Path, "/git-upload-pack") {
 			w = s.cuts.wrap(w)
 		}

@@ -1,0 +1,75 @@
+package controller
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	capstanv1 "github.com/capstan-gitops/capstan/api/v1"
+	"github.com/capstan-gitops/capstan/internal/notify"
+)
+
+// Notifier queues notifications about a Sync's results without blocking.
+type Notifier interface {
+	Notify(key string, targets []notify.Target, ev notify.Event)
+}
+
+// notifyTargets reads the Secrets of sync's spec.notify entries. An entry
+// whose Secret is missing is sent without a token, which Build refuses
+// with a log line: a notification never fails a reconcile.
+func (r *Reconciler) notifyTargets(ctx context.Context, sync *capstanv1.Sync) []notify.Target {
+	targets := make([]notify.Target, 0, len(sync.Spec.Notify))
+	for _, n := range sync.Spec.Notify {
+		t := notify.Target{Type: n.Type, URL: n.URL, Events: n.Events}
+		if n.SecretRef != nil {
+			secret := &corev1.Secret{}
+			key := client.ObjectKey{Namespace: sync.Namespace, Name: n.SecretRef.Name}
+			if err := r.Reader.Get(ctx, key, secret); err != nil {
+				ctrl.LoggerFrom(ctx).Info("notification secret unavailable", "secret", n.SecretRef.Name, "error", client.IgnoreNotFound(err))
+			} else {
+				t.Token = string(secret.Data["token"])
+				if t.URL == "" {
+					t.URL = string(secret.Data["address"])
+				}
+			}
+		}
+		targets = append(targets, t)
+	}
+	return targets
+}
+
+// notify tells sync's spec.notify targets that revision reached state.
+func (r *Reconciler) notify(ctx context.Context, sync *capstanv1.Sync, revision string, state notify.State, msg string) {
+	if r.Notifier == nil || len(sync.Spec.Notify) == 0 || revision == "" {
+		return
+	}
+	r.Notifier.Notify(string(sync.UID), r.notifyTargets(ctx, sync), notify.Event{
+		Namespace: sync.Namespace, Name: sync.Name, RepoURL: sync.Spec.URL,
+		Revision: revision, State: state, Message: msg,
+	})
+}
+
+// resultState is the notification state of a finished run.
+func resultState(o outcome) notify.State {
+	switch {
+	case o.err == nil:
+		return notify.Healthy
+	case o.reason == capstanv1.HealthCheckFailedReason:
+		return notify.Unhealthy
+	}
+	return notify.Failed
+}
+
+// newNotifier returns the controller's notifier; requests time out after
+// 10 s and are retried with notify.DefaultBackoff.
+func newNotifier(mgr ctrl.Manager) (*notify.Notifier, error) {
+	n := notify.NewNotifier(&http.Client{Timeout: 10 * time.Second}, notify.DefaultBackoff(), mgr.GetLogger().WithName("notify"))
+	if err := mgr.Add(n); err != nil {
+		return nil, err
+	}
+	return n, nil
+}

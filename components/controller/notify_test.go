@@ -1,0 +1,169 @@
+package controller
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	capstanv1 "github.com/capstan-gitops/capstan/api/v1"
+	"github.com/capstan-gitops/capstan/internal/testenv"
+)
+
+// neverReadyImage is an image whose pods never become ready on the test
+// cluster: neverReadyStage keeps them waiting in ImagePullBackOff.
+const neverReadyImage = "registry.capstan.test/never-ready:1"
+
+// neverReadyStage is a kwok Stage that leaves pods of neverReadyImage
+// Running but not ready, their container waiting in ImagePullBackOff.
+const neverReadyStage = `apiVersion: kwok.x-k8s.io/v1alpha1
+kind: Stage
+metadata:
+  name: capstan-test-never-ready
+spec:
+  resourceRef:
+    apiGroup: v1
+    kind: Pod
+  weight: 1
+  selector:
+    matchExpressions:
+    - key: .metadata.deletionTimestamp
+      operator: DoesNotExist
+    - key: .status.phase
+      operator: In
+      values: [Pending]
+    - key: .spec.containers.[].image
+      operator: In
+      values: ["` + neverReadyImage + `"]
+  next:
+    statusTemplate: |
+      {{ $now := Now }}
+      conditions:
+      - lastTransitionTime: {{ $now | Quote }}
+        status: "False"
+        reason: ContainersNotReady
+        type: Ready
+      containerStatuses:
+      {{ range .spec.containers }}
+      - image: {{ .image | Quote }}
+        name: {{ .name | Quote }}
+        ready: false
+        started: false
+        restartCount: 0
+        state:
+          waiting:
+            reason: ImagePullBackOff
+            message: Back-off pulling image
+      {{ end }}
+      phase: Pending
+      startTime: {{ $now | Quote }}
+`
+
+// statusHost checks requests as GitHub's status API and a Slack incoming
+// webhook do, and records what they accepted.
+type statusHost struct {
+	token string
+
+	mu       sync.Mutex
+	statuses []string
+	alerts   []string
+}
+
+func (h *statusHost) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	var m map[string]string
+	if r.Method != http.MethodPost || r.Header.Get("Content-Type") != "application/json" || json.Unmarshal(body, &m) != nil {
+		w.WriteHeader(http.StatusBadRequest)
+		return
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	switch {
+	case strings.HasPrefix(r.URL.Path, "/api/repos/team/config/statuses/"):
+		if r.Header.Get("Authorization") != "Bearer "+h.token || r.Header.Get("Accept") != "application/vnd.github+json" {
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		sha := strings.TrimPrefix(r.URL.Path, "/api/repos/team/config/statuses/")
+		h.statuses = append(h.statuses, sha+" "+m["state"]+" "+m["context"]+" "+m["description"])
+		w.WriteHeader(http.StatusCreated)
+	case r.URL.Path == "/slack/T000/B000":
+		h.alerts = append(h.alerts, m["text"])
+		w.WriteHeader(http.StatusOK)
+	default:
+		w.WriteHeader(http.StatusNotFound)
+	}
+}
+
+func (h *statusHost) seen() ([]string, []string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return append([]string(nil), h.statuses...), append([]string(nil), h.alerts...)
+}
+
+// TestNotifyStatusesAndAlerts commits a good revision, one whose
+// Deployment never becomes ready, and the fix: the commit statuses say
+// pending/success, pending/failure with the cause, pending/success, and the
+// alert webhook gets exactly one failure and one recovery.
+func TestNotifyStatusesAndAlerts(t *testing.T) {
+	t.Parallel()
+	ns := env.cluster.Namespace(t)
+	host := &statusHost{token: "gh-token"}
+	hs := httptest.NewServer(host)
+	t.Cleanup(hs.Close)
+	srv := testenv.NewGitServer(t)
+	srv.InitRepo(t, "team/config")
+	r := &repo{srv: srv, name: "team/config"}
+	app := func(image string) map[string]string {
+		return map[string]string{"app.yaml": strings.Replace(deployment(ns, "web", 1), "nginx:1.27", image, 1)}
+	}
+	createSecret(t, ns, "gh", map[string][]byte{"token": []byte(host.token)})
+	createSecret(t, ns, "slack", map[string][]byte{"address": []byte(hs.URL + "/slack/T000/B000")})
+
+	rev1 := r.commit(t, app("nginx:1.27"))
+	r.newSync(t, ns, "notified", func(s *capstanv1.SyncSpec) {
+		s.SourceInterval = &metav1.Duration{Duration: time.Second}
+		s.RetryInterval = &metav1.Duration{Duration: 2 * time.Second}
+		s.Timeout = &metav1.Duration{Duration: 6 * time.Second}
+		s.Notify = []capstanv1.Notify{
+			{Type: capstanv1.NotifyGitHub, URL: hs.URL + "/api", SecretRef: &capstanv1.LocalObjectReference{Name: "gh"}},
+			{Type: capstanv1.NotifySlack, SecretRef: &capstanv1.LocalObjectReference{Name: "slack"}},
+		}
+	})
+	waitReady(t, ns, "notified", rev1)
+	rev2 := r.commit(t, app(neverReadyImage))
+	waitSync(t, ns, "notified", 60*time.Second, func(s *capstanv1.Sync) bool {
+		c := findCondition(s, capstanv1.ReadyCondition)
+		return s.Status.LastAttemptedRevision == rev2 && c != nil && c.Reason == capstanv1.HealthCheckFailedReason
+	})
+	// Let the failing revision be retried: a retry sends nothing new.
+	time.Sleep(5 * time.Second)
+	rev3 := r.commit(t, app("nginx:1.28"))
+	waitReady(t, ns, "notified", rev3)
+	time.Sleep(time.Second)
+
+	statuses, alerts := host.seen()
+	sha := func(rev string) string { return rev[strings.Index(rev, ":")+1:] }
+	want := []string{sha(rev1) + " pending", sha(rev1) + " success", sha(rev2) + " pending", sha(rev2) + " failure", sha(rev3) + " pending", sha(rev3) + " success"}
+	t.Logf("statuses:\n%s\nalerts:\n%s", strings.Join(statuses, "\n"), strings.Join(alerts, "\n"))
+	if len(statuses) != len(want) {
+		t.Fatalf("got %d commit statuses, want %d", len(statuses), len(want))
+	}
+	for i, w := range want {
+		if !strings.HasPrefix(statuses[i], w+" capstan/"+ns+"/notified ") {
+			t.Errorf("status %d = %q, want %q capstan/%s/notified ...", i, statuses[i], w, ns)
+		}
+	}
+	if !strings.Contains(statuses[3], "web") {
+		t.Errorf("failure status %q does not name the Deployment", statuses[3])
+	}
+	if len(alerts) != 2 || !strings.Contains(alerts[0], "failed at "+rev2) || !strings.Contains(alerts[1], "healthy again at "+rev3) {
+		t.Errorf("alerts = %q, want one failure at %s and one recovery at %s", alerts, rev2, rev3)
+	}
+}
