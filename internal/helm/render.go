@@ -170,7 +170,7 @@ func render(ctx context.Context, c Chart, limits Limits) ([]byte, error) {
 	}
 	rel, err := in.RunWithContext(ctx, ch, values)
 	if err != nil {
-		return nil, fmt.Errorf("chart %s: %w", c.Name, err)
+		return nil, fmt.Errorf("chart %s: %w", c.Name, shorten(err))
 	}
 	res, ok := rel.(*release.Release)
 	if !ok {
