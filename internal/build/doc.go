@@ -13,7 +13,7 @@
 // labels and prefixes apply to them, the kustomization's namespace is the
 // release namespace, and the output equals `kustomize build --enable-helm`
 // (test hooks aside, which are dropped). A chart that is not vendored is
-// refused with the `capstan chart pull` command that vendors it.
+// refused with the command that vendors it.
 //
 // A directory that holds a kustomization file is built with kustomize; any
 // other directory is walked and its *.yaml, *.yml and *.json files decoded.

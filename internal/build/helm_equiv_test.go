@@ -133,7 +133,7 @@ helmCharts:
 // `kustomize build --enable-helm` (the pinned CLIs) and wants the same
 // objects.
 func TestHelmChartsEquivalence(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Minute)
 	defer cancel()
 	helm, kustomize, err := testenv.HelmTools(ctx)
 	if err != nil {
@@ -165,7 +165,7 @@ func TestHelmChartsEquivalence(t *testing.T) {
 // TestHelmChartsDropTestHooks: with skipTests unset, kustomize emits the
 // chart's test Pod; Capstan drops it and otherwise agrees.
 func TestHelmChartsDropTestHooks(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Minute)
 	defer cancel()
 	helm, kustomize, err := testenv.HelmTools(ctx)
 	if err != nil {

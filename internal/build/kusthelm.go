@@ -123,7 +123,7 @@ func (s *scanner) chart(item any, i, line int, home string, top frame) (chartJob
 	switch {
 	case errors.Is(err, fs.ErrNotExist) || err == nil && !isDir:
 		return chartJob{}, errorf(top.file, line, "helmCharts entry %q: the chart is not vendored: %s is not in the repository; vendor it with: %s",
-			e.Name, rel, pullCommand(e, top.dir))
+			e.Name, rel, pullCommand(e, top.dir, rel))
 	case err != nil:
 		return chartJob{}, errorf(top.file, line, "helmCharts entry %q: %v", e.Name, err)
 	}
@@ -162,16 +162,25 @@ func (s *scanner) valuesRef(line int, name, field, entry string, top frame) (str
 	return target, nil
 }
 
-// pullCommand is the command that vendors the chart of e.
-func pullCommand(e helmEntry, dir string) string {
-	cmd := "capstan chart pull " + e.Name
-	if e.Repo != "" {
-		cmd += " --repo " + e.Repo
+// pullCommand is a command that vendors the chart of e where the build
+// looks for it (kustomize's layout), with the helm CLI until Capstan's own
+// `capstan chart pull` exists.
+func pullCommand(e helmEntry, dir, rel string) string {
+	ref := e.Name
+	repo := ""
+	switch {
+	case strings.HasPrefix(e.Repo, "oci://"):
+		ref = strings.TrimSuffix(e.Repo, "/") + "/" + e.Name
+	case e.Repo != "":
+		repo = " --repo " + e.Repo
+	default:
+		repo = " --repo <chart repository URL>"
 	}
+	cmd := "helm pull " + ref + repo
 	if e.Version != "" {
 		cmd += " --version " + e.Version
 	}
-	return cmd + " --dir " + dir
+	return cmd + " --untar --untardir " + path.Join(dir, path.Dir(rel))
 }
 
 // strictJSON decodes v (decoded YAML) into out, refusing unknown fields.

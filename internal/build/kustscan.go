@@ -177,8 +177,8 @@ func checkKustomization(file string, k value) error {
 	if _, ok := m["openapi"]; ok {
 		return errorf(file, k.lineOf("openapi"), "openapi: custom schemas are %w (kustomize keeps them process-wide)", ErrUnsupported)
 	}
-	// A helmCharts entry's repo is where `capstan chart pull` fetched the
-	// chart from, and its inline values are values: neither is fetched.
+	// A helmCharts entry's repo is where the chart was pulled from (the
+	// build never fetches it), and its inline values are values, not files.
 	// Its files are checked by helmCharts.
 	rest := maps.Clone(m)
 	delete(rest, "helmCharts")
