@@ -162,6 +162,29 @@ func TestHelmChartsEquivalence(t *testing.T) {
 	}
 }
 
+// TestHelmChartsExampleEquivalence: the chart-based add-on of
+// examples/dwk builds as kustomize builds it.
+func TestHelmChartsExampleEquivalence(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Minute)
+	defer cancel()
+	helm, kustomize, err := testenv.HelmTools(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := filepath.Join("..", "..", "examples", "dwk")
+	objs, err := Build(ctx, root, "clusters/dwk/motd", Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := kustomizeBuild(ctx, t, kustomize, helm, filepath.Join(root, "clusters", "dwk", "motd"))
+	if len(want) != 3 {
+		t.Fatalf("kustomize built %d objects, want the Namespace, ConfigMap and Service", len(want))
+	}
+	if diff := cmp.Diff(want, normalize(t, objs)); diff != "" {
+		t.Errorf("Build differs from kustomize build --enable-helm (-kustomize +capstan):\n%s", diff)
+	}
+}
+
 // TestHelmChartsDropTestHooks: with skipTests unset, kustomize emits the
 // chart's test Pod; Capstan drops it and otherwise agrees.
 func TestHelmChartsDropTestHooks(t *testing.T) {
