@@ -88,6 +88,9 @@ func exampleObjects(t *testing.T, c client.Client) []string {
 		{schema.GroupVersionKind{Version: "v1", Kind: "ConfigMap"}, "web", "web-config"},
 		{schema.GroupVersionKind{Version: "v1", Kind: "Service"}, "todo", "todo"},
 		{schema.GroupVersionKind{Group: "dwk.example.com", Version: "v1", Kind: "Backup"}, "web", "nightly"},
+		// The chart-based add-on, rendered from the chart vendored in git.
+		{schema.GroupVersionKind{Version: "v1", Kind: "ConfigMap"}, "motd", "motd-message"},
+		{schema.GroupVersionKind{Version: "v1", Kind: "Service"}, "motd", "motd"},
 	} {
 		u := &unstructured.Unstructured{}
 		u.SetGroupVersionKind(o.gvk)

@@ -33,7 +33,7 @@ func hostileCases() []hostileCase {
 	}
 	buildFail := capstanv1.BuildFailedReason
 	applyFail := capstanv1.ApplyFailedReason
-	return []hostileCase{
+	cases := []hostileCase{
 		{name: "malformed YAML", bad: files("apps/bad.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: bad\n data: [oops\n"),
 			reason: buildFail, stalled: true, msg: []string{"apps/bad.yaml:5:"}},
 		{name: "YAML that is not an object", bad: files("apps/list.yaml", "- just\n- a list\n"),
@@ -83,6 +83,7 @@ func hostileCases() []hostileCase {
 			},
 			bad: files("apps/capstan-system", testenv.Delete), check: assertProtectedSetStays},
 	}
+	return append(cases, chartHostileCases()...)
 }
 
 // bigFile returns a YAML comment of n bytes.

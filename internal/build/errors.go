@@ -4,14 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/capstan-gitops/capstan/internal/helm"
 	"io/fs"
 	"strconv"
 )
 
 // Sentinel causes wrapped by [*Error], for use with [errors.Is].
 var (
-	// ErrLimit means the revision exceeds one of the [Limits].
-	ErrLimit = errors.New("limit exceeded")
+	// ErrLimit means the revision exceeds one of the [Limits] (a chart's
+	// render limits included: it is [helm.ErrLimit]).
+	ErrLimit = helm.ErrLimit
 	// ErrOutsideRoot means a path or symlink leaves the checkout.
 	ErrOutsideRoot = errors.New("outside the repository root")
 	// ErrRemote means a kustomization refers to a remote base or file.

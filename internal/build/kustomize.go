@@ -12,12 +12,14 @@ import (
 	"sigs.k8s.io/kustomize/api/resmap"
 	"sigs.k8s.io/kustomize/api/types"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
+
+	"github.com/capstan-gitops/capstan/internal/helm"
 )
 
 // buildKustomize builds the kustomization in dir (a real path from
 // confine): it checks the kustomizations it reaches, copies their
-// directories into memory, and runs kustomize there with plugins, exec,
-// helm and remote loading disabled.
+// directories into memory, renders their helmCharts there, and runs
+// kustomize with plugins, exec, helm and remote loading disabled.
 func buildKustomize(ctx context.Context, r *os.Root, dir string, b *budget) ([]item, error) {
 	items, err := kustomizeItems(ctx, r, dir, b)
 	if err != nil {
@@ -35,6 +37,12 @@ func kustomizeItems(ctx context.Context, r *os.Root, dir string, b *budget) ([]i
 	fsys := filesys.MakeFsInMemory()
 	for _, d := range topDirs(s.dirs) {
 		if err := copyDir(ctx, r, b, fsys, d); err != nil {
+			return nil, err
+		}
+	}
+	if len(s.charts) > 0 {
+		r := helm.Renderer{Limits: helm.Limits{Timeout: b.limits.ChartTimeout, MaxBytes: b.limits.MaxChartBytes}}
+		if err := renderCharts(ctx, fsys, s.charts, r); err != nil {
 			return nil, err
 		}
 	}

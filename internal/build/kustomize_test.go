@@ -135,7 +135,7 @@ func TestBuildKustomizeRefused(t *testing.T) {
 		{name: "base cycle", files: kust("resources:\n- ../b\n", "b/kustomization.yaml", "resources:\n- ../app\n"), file: "b/kustomization.yaml", line: 0, msg: "kustomization cycle: app -> b -> app", sentinel: nil},
 		{name: "self cycle through a symlink", files: kust("resources:\n- self\n", "app/self", "symlink:."), file: k, line: 0, msg: "kustomization cycle", sentinel: nil},
 		{name: "directory as a transformer", files: kust("transformers:\n- ../t\n", "t/kustomization.yaml", "resources: []\n"), file: k, line: 2, msg: "is a directory", sentinel: ErrUnsupported},
-		{name: "helm charts", files: kust("helmCharts:\n- name: x\n  repo: https://charts.example.com\n"), file: k, line: 1, msg: "helm", sentinel: ErrUnsupported},
+		{name: "helm chart inflation generator", files: kust("helmChartInflationGenerator:\n- chartName: x\n"), file: k, line: 1, msg: "helmChartInflationGenerator", sentinel: ErrUnsupported},
 		{name: "custom openapi schema", files: kust("openapi:\n  path: schema.json\n"), file: k, line: 1, msg: "openapi", sentinel: ErrUnsupported},
 		{name: "two kustomization files", files: kust("resources: []\n", "app/kustomization.yml", "resources: []\n"), file: "app", line: 0, msg: "more than one kustomization file", sentinel: nil},
 		{name: "kustomization that is a list", files: kust("- a\n"), file: k, line: 1, msg: "not a mapping", sentinel: nil},

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path"
 	"strings"
@@ -29,15 +30,22 @@ type scanner struct {
 	dirs []string
 	// file is the kustomization file of the first directory scanned.
 	file string
+	// charts are the helmCharts entries to render, in scan order, and
+	// chartNS the release namespace of each directory that has some.
+	charts  []chartJob
+	chartNS map[string]string
 }
 
 // frame is a kustomization on the path from the one being built.
 type frame struct {
 	dir, real, file string
+	// namespace is the kustomization's namespace, else the nearest
+	// including one's: the release namespace of a chart that names none.
+	namespace string
 }
 
 func newScanner(ctx context.Context, r *os.Root, limits Limits) *scanner {
-	return &scanner{ctx: ctx, root: r, budget: &budget{limits: limits}, done: make(map[string]bool)}
+	return &scanner{ctx: ctx, root: r, budget: &budget{limits: limits}, done: make(map[string]bool), chartNS: make(map[string]string)}
 }
 
 // scan checks the kustomization in dir and, depth first, those it uses.
@@ -55,7 +63,7 @@ func (s *scanner) scan(dir string, stack []frame) error {
 		}
 	}
 	if s.done[dir] {
-		return nil
+		return s.sameNamespace(dir, stack)
 	}
 	if len(stack) >= maxKustomizeDepth {
 		return errorf(dir, 0, "kustomizations nest more than %d deep: %w", maxKustomizeDepth, ErrLimit)
@@ -70,7 +78,12 @@ func (s *scanner) scan(dir string, stack []frame) error {
 	if len(stack) == 0 {
 		s.file = file
 	}
-	stack = append(stack[:len(stack):len(stack)], frame{dir: dir, real: real, file: file})
+	ns, _ := k.v.(map[string]any)["namespace"].(string)
+	inherits := ns == ""
+	if inherits && len(stack) > 0 {
+		ns = stack[len(stack)-1].namespace
+	}
+	stack = append(stack[:len(stack):len(stack)], frame{dir: dir, real: real, file: file, namespace: ns})
 	for _, field := range []string{"resources", "bases", "components"} {
 		if err := s.bases(k, field, stack); err != nil {
 			return err
@@ -79,6 +92,14 @@ func (s *scanner) scan(dir string, stack []frame) error {
 	if err := s.files(k, stack[len(stack)-1]); err != nil {
 		return err
 	}
+	jobs, err := s.helmCharts(k, stack[len(stack)-1])
+	if err != nil {
+		return err
+	}
+	s.charts = append(s.charts, jobs...)
+	if len(jobs) > 0 && inherits {
+		s.chartNS[dir] = ns
+	}
 	for _, field := range []string{"generators", "transformers", "validators"} {
 		if err := s.plugins(k, field, stack); err != nil {
 			return err
@@ -86,6 +107,22 @@ func (s *scanner) scan(dir string, stack []frame) error {
 	}
 	s.done[dir] = true
 	s.dirs = append(s.dirs, dir)
+	return nil
+}
+
+// sameNamespace refuses a kustomization with charts that inherits its
+// namespace, reached a second time with another one: its rendered objects would differ by
+// includer, and one in-memory copy serves both.
+func (s *scanner) sameNamespace(dir string, stack []frame) error {
+	ns, ok := s.chartNS[dir]
+	if !ok || len(stack) == 0 {
+		return nil
+	}
+	top := stack[len(stack)-1]
+	if top.namespace != ns {
+		return errorf(top.file, 0, "%s is included with namespaces %q and %q: its helmCharts would render twice, which is %w",
+			dir, ns, top.namespace, ErrUnsupported)
+	}
 	return nil
 }
 
@@ -134,15 +171,18 @@ func (s *scanner) load(dir, real string) (string, value, error) {
 // checkKustomization refuses features that reach outside the sandbox.
 func checkKustomization(file string, k value) error {
 	m := k.v.(map[string]any)
-	for _, field := range []string{"helmCharts", "helmGlobals", "helmChartInflationGenerator"} {
-		if _, ok := m[field]; ok {
-			return errorf(file, k.lineOf(field), "%s: helm charts are %w (helm is not run)", field, ErrUnsupported)
-		}
+	if _, ok := m["helmChartInflationGenerator"]; ok {
+		return errorf(file, k.lineOf("helmChartInflationGenerator"), "helmChartInflationGenerator is %w: use helmCharts", ErrUnsupported)
 	}
 	if _, ok := m["openapi"]; ok {
 		return errorf(file, k.lineOf("openapi"), "openapi: custom schemas are %w (kustomize keeps them process-wide)", ErrUnsupported)
 	}
-	if url, ok := findRemote(m); ok {
+	// A helmCharts entry's repo is where the chart was pulled from (the
+	// build never fetches it), and its inline values are values, not files.
+	// Its files are checked by helmCharts.
+	rest := maps.Clone(m)
+	delete(rest, "helmCharts")
+	if url, ok := findRemote(rest); ok {
 		return errorf(file, k.lineOf(url), "%q: %w", url, ErrRemote)
 	}
 	return nil

@@ -1,6 +1,10 @@
 package build
 
-import "filippo.io/age"
+import (
+	"time"
+
+	"filippo.io/age"
+)
 
 // Defaults used by [DefaultLimits] and for zero fields of [Limits].
 const (
@@ -28,6 +32,12 @@ type Limits struct {
 	MaxTotalBytes int64
 	// MaxObjects caps the number of objects built.
 	MaxObjects int
+	// ChartTimeout caps the time one helmCharts entry may take to render
+	// (zero: 10 s, internal/helm's default).
+	ChartTimeout time.Duration
+	// MaxChartBytes caps the manifests one helmCharts entry may render
+	// (zero: 32 MiB).
+	MaxChartBytes int64
 }
 
 // DefaultLimits returns 8 MiB per file, 10,000 entries, 64 MiB in total

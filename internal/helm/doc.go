@@ -1,0 +1,13 @@
+// Package helm renders a Helm chart in-process, as `helm template` does,
+// from files already read into memory.
+//
+// The chart comes from a repository and is untrusted, so rendering never
+// reaches outside the chart: `lookup` returns empty (no cluster client is
+// given to the engine), DNS functions return empty, `.Files` holds only
+// the chart's own files, and [Limits] bound the time a render may take and
+// the bytes it may produce. Test hooks are dropped; other hooks are kept as
+// ordinary manifests, as `kustomize build --enable-helm` emits them.
+//
+// Nothing here reads the file system, runs a program or opens a
+// connection: the caller hands over the chart's files and the values.
+package helm
