@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
+	"html"
 	"net/http"
 	"net/url"
 	"strings"
@@ -83,7 +84,7 @@ func testSecurity(t *testing.T, w *world, s *served) {
 		{name: "POST with a wrong CSRF token", method: "POST", path: sync + "/suspend", form: "csrf=guess", cookie: true, code: http.StatusForbidden},
 		{name: "POST from a foreign origin", method: "POST", path: sync + "/suspend", form: csrf, cookie: true, edit: func(r *http.Request) { r.Header.Set("Origin", "http://evil.example") }, code: http.StatusForbidden},
 		{name: "POST without cookie", method: "POST", path: sync + "/suspend", form: csrf, code: http.StatusUnauthorized},
-		{name: "action by GET", method: "GET", path: sync + "/suspend", cookie: true, code: http.StatusNotFound},
+		{name: "action by GET", method: "GET", path: sync + "/suspend", cookie: true, code: http.StatusMethodNotAllowed},
 		{name: "PUT", method: "PUT", path: sync + "/suspend", form: csrf, cookie: true, code: http.StatusMethodNotAllowed},
 		{name: "Sync outside the namespace", method: "GET", path: "/syncs/kube-system/app", cookie: true, code: http.StatusNotFound},
 	}
@@ -133,6 +134,8 @@ func testSession(t *testing.T, w *world, s *served) {
 	var all strings.Builder
 	for _, p := range pages {
 		resp, body := s.do(t, "GET", p.path, "", true, nil)
+		all.WriteString(body)
+		body = html.UnescapeString(body)
 		all.WriteString(body)
 		for _, want := range p.want {
 			if !strings.Contains(body, want) {
