@@ -23,7 +23,8 @@ const neverReadyImage = "registry.invalid/shop:does-not-exist"
 
 // neverReadyStage is a kwok pod stage under which pods running image wait
 // in ImagePullBackOff. Its weight makes kwok choose it over the default
-// stage that makes every pod Ready.
+// stages that make every pod Ready, each time they would match; its status
+// has no time in it, so that applying it again changes nothing.
 func neverReadyStage(image string) string {
 	return `apiVersion: kwok.x-k8s.io/v1alpha1
 kind: Stage
@@ -44,17 +45,12 @@ spec:
     - key: .spec.containers.[].image
       operator: In
       values: [` + fmt.Sprintf("%q", image) + `]
-    - key: .status.containerStatuses
-      operator: DoesNotExist
   next:
     statusTemplate: |
-      {{ $now := Now }}
       conditions:
-      - lastTransitionTime: {{ $now | Quote }}
-        status: "True"
+      - status: "True"
         type: PodScheduled
-      - lastTransitionTime: {{ $now | Quote }}
-        status: "False"
+      - status: "False"
         reason: ContainersNotReady
         type: Ready
       containerStatuses:

@@ -36,7 +36,7 @@ type world struct {
 	revision string
 }
 
-func newWorld(t *testing.T) *world {
+func newWorld(t testing.TB) *world {
 	t.Helper()
 	cluster := testenv.StartCluster(t, testenv.ClusterOptions{})
 	c, err := kubeclient.ConnectConfig(t.Context(), cluster.Config, 0)
@@ -89,7 +89,7 @@ func deploymentYAML(ns, image string) string {
 }
 
 // sync creates a Sync that looks reconciled: Ready at w.revision with inventory.
-func (w *world) sync(t *testing.T, name string, deps []string, inv []capstanv1.InventoryEntry) {
+func (w *world) sync(t testing.TB, name string, deps []string, inv []capstanv1.InventoryEntry) {
 	t.Helper()
 	s := &capstanv1.Sync{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: w.ns}, Spec: capstanv1.SyncSpec{
 		URL: w.git.HTTPURL("app"), Path: "app", Interval: metav1.Duration{Duration: time.Hour},
@@ -118,7 +118,7 @@ type served struct {
 	client *http.Client
 }
 
-func (w *world) serve(t *testing.T, opts Options) *served {
+func (w *world) serve(t testing.TB, opts Options) *served {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -129,7 +129,11 @@ func (w *world) serve(t *testing.T, opts Options) *served {
 		t.Fatal(err)
 	}
 	opts.Namespace = w.ns
-	srv, err := New(w.c, opts, ln.Addr().String(), fetcher)
+	cached, err := SyncCache(t.Context(), w.c.Config, w.c.Scheme(), w.ns)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := New(w.c, cached, opts, ln.Addr().String(), fetcher)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -144,7 +148,7 @@ func (w *world) serve(t *testing.T, opts Options) *served {
 
 // do sends a request with the session cookie (unless cookie is false) and
 // returns the answer with its body read.
-func (s *served) do(t *testing.T, method, path string, form string, cookie bool, edit func(*http.Request)) (*http.Response, string) {
+func (s *served) do(t testing.TB, method, path string, form string, cookie bool, edit func(*http.Request)) (*http.Response, string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 	defer cancel()

@@ -114,7 +114,7 @@ type overviewData struct {
 }
 
 func (s *Server) overview(w http.ResponseWriter, r *http.Request) {
-	items, err := syncs.List(r.Context(), s.c, s.opts.Namespace)
+	items, err := syncs.List(r.Context(), s.cached, s.opts.Namespace)
 	if err != nil {
 		s.fail(w, r, http.StatusBadGateway, err)
 		return
@@ -171,7 +171,7 @@ func (s *Server) syncPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) loadSync(ctx context.Context, key client.ObjectKey) (syncData, error) {
-	sync, err := syncs.Get(ctx, s.c, key)
+	sync, err := syncs.Get(ctx, s.cached, key)
 	if err != nil {
 		return syncData{}, err
 	}
@@ -192,7 +192,7 @@ func (s *Server) loadSync(ctx context.Context, key client.ObjectKey) (syncData, 
 	if d.SyncEvents, err = syncs.Events(ctx, s.c, sync); err != nil {
 		return d, err
 	}
-	all, err := syncs.List(ctx, s.c, key.Namespace)
+	all, err := syncs.List(ctx, s.cached, key.Namespace)
 	if err != nil {
 		return d, err
 	}

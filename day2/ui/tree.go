@@ -143,6 +143,12 @@ func listOwned(ctx context.Context, c client.Reader, s *capstanv1.Sync, entries 
 	out := make(map[objectKey]listed, len(entries))
 	sel := client.MatchingLabels{capstanv1.SyncNameLabel: s.Name, capstanv1.SyncNamespaceLabel: s.Namespace}
 	for sc, keys := range scopes {
+		if statusless[sc.gvk.GroupKind()] {
+			if err := listMetadata(ctx, c, sc.gvk, sc.ns, sel, keys, out); err != nil {
+				return nil, err
+			}
+			continue
+		}
 		list := &unstructured.UnstructuredList{}
 		list.SetGroupVersionKind(sc.gvk.GroupVersion().WithKind(sc.gvk.Kind + "List"))
 		if err := c.List(ctx, list, client.InNamespace(sc.ns), sel); err != nil {
@@ -160,6 +166,45 @@ func listOwned(ctx context.Context, c client.Reader, s *capstanv1.Sync, entries 
 		}
 	}
 	return out, nil
+}
+
+// statusless are kinds without a status, always Current by kstatus once
+// they exist: their objects are listed by metadata only, which is lighter,
+// and keeps Secret data out of the UI's memory altogether.
+var statusless = map[schema.GroupKind]bool{
+	{Kind: "ConfigMap"}: true, {Kind: "Secret"}: true, {Kind: "ServiceAccount"}: true,
+	{Group: "rbac.authorization.k8s.io", Kind: "Role"}: true, {Group: "rbac.authorization.k8s.io", Kind: "RoleBinding"}: true,
+	{Group: "rbac.authorization.k8s.io", Kind: "ClusterRole"}: true, {Group: "rbac.authorization.k8s.io", Kind: "ClusterRoleBinding"}: true,
+	{Group: "networking.k8s.io", Kind: "NetworkPolicy"}: true,
+}
+
+// listMetadata lists a status-less kind by metadata: an object that exists
+// is healthy; a deleting one is progressing.
+func listMetadata(ctx context.Context, c client.Reader, gvk schema.GroupVersionKind, ns string, sel client.MatchingLabels, keys []objectKey, out map[objectKey]listed) error {
+	list := &metav1.PartialObjectMetadataList{}
+	list.SetGroupVersionKind(gvk.GroupVersion().WithKind(gvk.Kind + "List"))
+	if err := c.List(ctx, list, client.InNamespace(ns), sel); err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		for _, k := range keys {
+			out[k] = listed{err: fmt.Errorf("listing %s: %w", gvk.Kind, err)}
+		}
+		return nil
+	}
+	for i := range list.Items {
+		m := &list.Items[i]
+		u := &unstructured.Unstructured{}
+		u.SetGroupVersionKind(gvk)
+		u.SetNamespace(m.Namespace)
+		u.SetName(m.Name)
+		u.SetUID(m.UID)
+		if m.DeletionTimestamp != nil {
+			u.SetDeletionTimestamp(m.DeletionTimestamp)
+		}
+		out[objectKey{gvk.Group, gvk.Kind, m.Namespace, m.Name}] = listed{obj: u}
+	}
+	return nil
 }
 
 // podOwner are the workload kinds whose Pods (or ReplicaSets) are shown.

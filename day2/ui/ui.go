@@ -67,7 +67,7 @@ func CheckAddress(addr string, allowRemote bool) (bool, error) {
 
 // Run serves the dashboard until ctx is done. It prints the URL with its
 // session token to out, and warnings to errOut.
-func Run(ctx context.Context, c client.WithWatch, opts Options, out, errOut io.Writer) error {
+func Run(ctx context.Context, c *kubeclient.Client, opts Options, out, errOut io.Writer) error {
 	if opts.Address == "" {
 		opts.Address = DefaultAddress
 	}
@@ -91,7 +91,12 @@ func Run(ctx context.Context, c client.WithWatch, opts Options, out, errOut io.W
 		ln.Close()
 		return err
 	}
-	srv, err := New(c, opts, ln.Addr().String(), fetcher)
+	cached, err := SyncCache(ctx, c.Config, c.Scheme(), opts.Namespace)
+	if err != nil {
+		ln.Close()
+		return kubeclient.Explain(err, "reading syncs", client.ObjectKey{Namespace: opts.Namespace})
+	}
+	srv, err := New(c, cached, opts, ln.Addr().String(), fetcher)
 	if err != nil {
 		ln.Close()
 		return err
@@ -122,7 +127,9 @@ func Run(ctx context.Context, c client.WithWatch, opts Options, out, errOut io.W
 
 // Server is the dashboard's handler and what it knows.
 type Server struct {
-	c       client.WithWatch
+	c client.WithWatch
+	// cached reads Syncs (see SyncCache).
+	cached  client.Reader
 	opts    Options
 	addr    string
 	guard   *guard
@@ -132,8 +139,8 @@ type Server struct {
 }
 
 // New returns the dashboard of the cluster c served at addr (host:port, as
-// bound), building sources with fetcher.
-func New(c client.WithWatch, opts Options, addr string, fetcher diff.Fetcher) (*Server, error) {
+// bound), reading Syncs from cached and building sources with fetcher.
+func New(c client.WithWatch, cached client.Reader, opts Options, addr string, fetcher diff.Fetcher) (*Server, error) {
 	g, err := newGuard(addr, opts.Token)
 	if err != nil {
 		return nil, err
@@ -142,7 +149,7 @@ func New(c client.WithWatch, opts Options, addr string, fetcher diff.Fetcher) (*
 	if err != nil {
 		return nil, err
 	}
-	return &Server{c: c, opts: opts, addr: addr, guard: g, pages: p, files: newDeclared(fetcher), fetcher: fetcher}, nil
+	return &Server{c: c, cached: cached, opts: opts, addr: addr, guard: g, pages: p, files: newDeclared(fetcher), fetcher: fetcher}, nil
 }
 
 // URL is the address to open, with the session token.

@@ -212,16 +212,12 @@ func testActions(t *testing.T, w *world, s *served) {
 	if got := w.get(t, "app"); got.Annotations[capstanv1.ReconcileRequestAnnotation] == "" {
 		t.Error("sync now set no reconcile request")
 	}
-	if _, body := s.do(t, "GET", sync+"?done=reconcile", "", true, nil); !strings.Contains(body, "waiting for the controller") || !strings.Contains(body, "Sync requested") {
-		t.Errorf("the page after sync now shows no pending request:\n%s", body)
-	}
+	s.eventually(t, sync+"?done=reconcile", "waiting for the controller", "Sync requested")
 	post("suspend")
 	if !w.get(t, "app").Spec.Suspend {
 		t.Error("suspend did not suspend")
 	}
-	if _, body := s.do(t, "GET", sync, "", true, nil); !strings.Contains(body, "⏸ Suspended") || !strings.Contains(body, `id="resume"`) {
-		t.Errorf("a suspended Sync's page:\n%s", body)
-	}
+	s.eventually(t, sync, "‖ Suspended", `id="resume"`)
 	before := w.get(t, "app").Annotations[capstanv1.ReconcileRequestAnnotation]
 	post("resume")
 	if got := w.get(t, "app"); got.Spec.Suspend || got.Annotations[capstanv1.ReconcileRequestAnnotation] == before {
@@ -236,4 +232,27 @@ func (w *world) get(t *testing.T, name string) *capstanv1.Sync {
 		t.Fatal(err)
 	}
 	return s
+}
+
+// eventually GETs path until its body holds every one of want: the page
+// reads Syncs from a cache that follows the API server within moments.
+func (s *served) eventually(t *testing.T, path string, want ...string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		_, body := s.do(t, "GET", path, "", true, nil)
+		missing := ""
+		for _, w := range want {
+			if !strings.Contains(body, w) {
+				missing = w
+			}
+		}
+		if missing == "" {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("GET %s lacks %q:\n%s", path, missing, body)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }

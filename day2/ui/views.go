@@ -13,7 +13,7 @@ var (
 	stateReady       = badge{"ok", "✓", "Ready"}
 	stateProgressing = badge{"wait", "◔", "Progressing"}
 	stateFailed      = badge{"bad", "✗", "Failed"}
-	stateSuspended   = badge{"paused", "⏸", "Suspended"}
+	stateSuspended   = badge{"paused", "‖", "Suspended"}
 )
 
 // syncRow is one Sync as the overview shows it.
