@@ -112,15 +112,16 @@ func TestUIInABrowser(t *testing.T) {
 // clickAction opens the Sync page, clicks the action's button and confirms.
 func clickAction(t *testing.T, ctx context.Context, page, action string) {
 	t.Helper()
-	run(t, ctx, chromedp.Navigate(page), chromedp.WaitVisible(chromedp.CSS("#"+action)), chromedp.Click(chromedp.CSS("#"+action)),
-		chromedp.WaitVisible(chromedp.CSS("#confirm")), chromedp.Click(chromedp.CSS("#confirm")), chromedp.WaitVisible(chromedp.CSS("#sync")))
-	url, err := chromedp.Run(ctx, chromedp.Location())
-	if err != nil {
-		t.Fatal(err)
+	run(t, ctx, chromedp.Navigate(page))
+	// The page's live part may be replaced at any moment: the button is
+	// clicked by a script that finds it at that moment.
+	waitJS(t, ctx, "the "+action+" button", `!!document.getElementById(`+jsString(action)+`)`, 30*time.Second)
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.getElementById(`+jsString(action)+`).click(), true`)); err != nil {
+		t.Fatalf("clicking %s: %v", action, err)
 	}
-	if !strings.HasSuffix(url, "?done="+action) {
-		t.Fatalf("after confirming %s the browser is at %s", action, url)
-	}
+	waitJS(t, ctx, "the confirmation of "+action, `!!document.getElementById("confirm")`, 30*time.Second)
+	run(t, ctx, chromedp.Click(chromedp.CSS("#confirm")))
+	waitJS(t, ctx, "the Sync page after "+action, `location.search === "?done=`+action+`" && !!document.getElementById("sync")`, time.Minute)
 }
 
 // refusedRequests checks, outside the browser, what the UI refuses.

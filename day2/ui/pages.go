@@ -39,7 +39,7 @@ type pages struct {
 
 func parsePages() (*pages, error) {
 	funcs := template.FuncMap{
-		"age":       func(t time.Time) string { return syncs.Age(t, time.Now()) },
+		"age":       ageHTML,
 		"short":     syncs.ShortRevision,
 		"lines":     func(s string) []string { return strings.Split(strings.TrimSuffix(s, "\n"), "\n") },
 		"lineClass": lineClass,
@@ -76,6 +76,16 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, page string, dat
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, code int, err error) {
 	w.WriteHeader(code)
 	s.render(w, r, "message", common{Title: "Error", Error: err.Error(), Live: ""})
+}
+
+// ageHTML shows the time since t as a <time> element that the page's
+// script keeps current, so that a refresh finds the page unchanged when
+// only time passed.
+func ageHTML(t time.Time) template.HTML {
+	if t.IsZero() {
+		return "-"
+	}
+	return template.HTML(`<time datetime="` + t.UTC().Format(time.RFC3339) + `">` + template.HTMLEscapeString(syncs.Age(t, time.Now())) + `</time>`)
 }
 
 // lineClass is the class of one line of a unified diff.
@@ -119,10 +129,9 @@ func (s *Server) overview(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, http.StatusBadGateway, err)
 		return
 	}
-	now := time.Now()
 	d := overviewData{common: s.common("Syncs", "/", ""), Namespace: s.opts.Namespace, Counts: map[string]int{}}
 	for i := range items {
-		row := rowOf(&items[i], now)
+		row := rowOf(&items[i])
 		d.Rows = append(d.Rows, row)
 		d.Counts[row.State.Label]++
 	}
@@ -176,7 +185,7 @@ func (s *Server) loadSync(ctx context.Context, key client.ObjectKey) (syncData, 
 		return syncData{}, err
 	}
 	path := "/syncs/" + key.Namespace + "/" + key.Name
-	d := syncData{common: s.common(key.Name, path, key.String()), Row: rowOf(sync, time.Now()), Sync: sync}
+	d := syncData{common: s.common(key.Name, path, key.String()), Row: rowOf(sync), Sync: sync}
 	fctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	files, ferr := s.files.files(fctx, sync)
 	cancel()

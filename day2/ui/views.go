@@ -4,6 +4,8 @@ import (
 	"sort"
 	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
 	capstanv1 "github.com/capstan-gitops/capstan/api/v1"
 	"github.com/capstan-gitops/capstan/day2/syncs"
 )
@@ -22,8 +24,10 @@ type syncRow struct {
 	State badge
 	// Short is the revision abbreviated; CommitURL its page, if known.
 	Short, CommitURL string
-	LastRun, Age     string
-	DependsOn        []string
+	LastRun          string
+	// Finished is when the last run ended.
+	Finished  time.Time
+	DependsOn []string
 	// Requested is the reconcile request not yet handled, if any.
 	Requested string
 }
@@ -46,10 +50,13 @@ func stateOf(sum syncs.Summary) badge {
 	return stateProgressing
 }
 
-func rowOf(s *capstanv1.Sync, now time.Time) syncRow {
+func rowOf(s *capstanv1.Sync) syncRow {
 	sum := syncs.Summarise(s)
 	r := syncRow{Summary: sum, State: stateOf(sum), Short: syncs.ShortRevision(sum.Revision),
-		CommitURL: CommitURL(s.Spec.URL, sum.Revision), LastRun: syncs.RunText(sum.LastRun, now), Age: syncs.Age(sum.CreatedAt, now)}
+		CommitURL: CommitURL(s.Spec.URL, sum.Revision), LastRun: runText(sum.LastRun)}
+	if sum.LastRun != nil {
+		r.Finished = sum.LastRun.FinishedAt.Time
+	}
 	for _, d := range s.Spec.DependsOn {
 		r.DependsOn = append(r.DependsOn, d.Name)
 	}
@@ -57,6 +64,16 @@ func rowOf(s *capstanv1.Sync, now time.Time) syncRow {
 		r.Requested = req
 	}
 	return r
+}
+
+// runText is what the last run did, without its age (shown apart).
+func runText(r *capstanv1.RunStats) string {
+	if r == nil {
+		return "-"
+	}
+	c := *r
+	c.FinishedAt = metav1.Time{}
+	return syncs.RunText(&c, time.Time{})
 }
 
 // graph is the dependsOn graph of Syncs drawn in columns: a Sync stands one
