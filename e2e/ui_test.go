@@ -81,7 +81,8 @@ func TestUIInABrowser(t *testing.T) {
 	// The fix, its diff, and sync now: Ready at the new commit.
 	fix := srv.Commit(t, "dwk", "main", map[string]string{"apps/shop/deployment.yaml": shopDeployment("nginx:1.27")}, "shop: back to nginx")
 	run(t, ctx, chromedp.Navigate(shop+"/diff"))
-	waitJS(t, ctx, "the diff of the fix", `document.body.innerText.includes("Deployment/shop/shop") && document.body.innerText.includes("+        image: nginx:1.27")`, time.Minute)
+	waitJS(t, ctx, "the diff of the fix", `document.body.innerText.includes("Deployment/shop/shop") && /^\+.*image: nginx:1\.27$/m.test(document.body.innerText) &&
+		/^-.*image: `+strings.ReplaceAll(neverReadyImage, ".", `\.`)+`$/m.test(document.body.innerText)`, time.Minute)
 	page := outerHTML(t, ctx)
 	if strings.Contains(page, shopSecret) {
 		t.Error("the diff page holds the shop's Secret value")
@@ -98,7 +99,7 @@ func TestUIInABrowser(t *testing.T) {
 		t.Error("the Sync is not suspended after the UI's suspend")
 	}
 	clickAction(t, ctx, shop, "resume")
-	waitJS(t, ctx, "shop Ready after resume", `document.getElementById("sync").dataset.state === "Ready"`, time.Minute)
+	waitJS(t, ctx, "shop Ready after resume, its request handled", `document.getElementById("sync").dataset.state === "Ready" && !document.getElementById("pending")`, time.Minute)
 	if s := d.sync(t, "shop"); s.Spec.Suspend || s.Status.LastHandledReconcileAt != s.Annotations[capstanv1.ReconcileRequestAnnotation] {
 		t.Errorf("after resume: suspend %v, request %q handled %q", s.Spec.Suspend, s.Annotations[capstanv1.ReconcileRequestAnnotation], s.Status.LastHandledReconcileAt)
 	}
