@@ -27,14 +27,18 @@ const (
 // BenchmarkUI measures, against a real control plane, the overview of 50
 // Syncs and the pages of Syncs of 1 000 and 10 000 objects (ConfigMaps),
 // each after one warm-up request; it reports the process's anonymous
-// memory after the 10 000-object page and fails beyond the budgets.
+// memory after each and fails beyond the budgets: under 1 s for the
+// overview and the 1 000 objects, under 80 MiB throughout.
 func BenchmarkUI(b *testing.B) {
 	w := newBenchWorld(b)
 	s := w.serve(b, Options{})
-	for _, bc := range []struct{ name, path string }{
-		{"overview-50-syncs", "/"},
-		{"sync-1000-objects", "/syncs/" + w.ns + "/objects-1000"},
-		{"sync-10000-objects", "/syncs/" + w.ns + "/objects-10000"},
+	for _, bc := range []struct {
+		name, path string
+		timed      bool // held to maxRender; the 10 000 only to maxAnon
+	}{
+		{"overview-50-syncs", "/", true},
+		{"sync-1000-objects", "/syncs/" + w.ns + "/objects-1000", true},
+		{"sync-10000-objects", "/syncs/" + w.ns + "/objects-10000", false},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			if resp, body := s.do(b, "GET", bc.path, "", true, nil); resp.StatusCode != http.StatusOK {
@@ -50,7 +54,7 @@ func BenchmarkUI(b *testing.B) {
 				}
 			}
 			b.ReportMetric(float64(slowest.Milliseconds()), "slowest-ms")
-			if slowest > maxRender {
+			if bc.timed && slowest > maxRender {
 				b.Errorf("%s took %s, over the budget of %s", bc.path, slowest, maxRender)
 			}
 			debug.FreeOSMemory()

@@ -83,6 +83,7 @@ func testSecurity(t *testing.T, w *world, s *served) {
 		{name: "POST without CSRF token", method: "POST", path: sync + "/suspend", form: "x=1", cookie: true, code: http.StatusForbidden},
 		{name: "POST with a wrong CSRF token", method: "POST", path: sync + "/suspend", form: "csrf=guess", cookie: true, code: http.StatusForbidden},
 		{name: "POST from a foreign origin", method: "POST", path: sync + "/suspend", form: csrf, cookie: true, edit: func(r *http.Request) { r.Header.Set("Origin", "http://evil.example") }, code: http.StatusForbidden},
+		{name: "POST from an opaque origin", method: "POST", path: sync + "/suspend", form: csrf, cookie: true, edit: func(r *http.Request) { r.Header.Set("Origin", "null") }, code: http.StatusForbidden},
 		{name: "POST without cookie", method: "POST", path: sync + "/suspend", form: csrf, code: http.StatusUnauthorized},
 		{name: "action by GET", method: "GET", path: sync + "/suspend", cookie: true, code: http.StatusMethodNotAllowed},
 		{name: "PUT", method: "PUT", path: sync + "/suspend", form: csrf, cookie: true, code: http.StatusMethodNotAllowed},
@@ -96,6 +97,9 @@ func testSecurity(t *testing.T, w *world, s *served) {
 			}
 			if got := resp.Header.Get("Content-Security-Policy"); got != csp {
 				t.Errorf("Content-Security-Policy %q, want %q", got, csp)
+			}
+			if got := resp.Header.Get("Referrer-Policy"); got != "same-origin" {
+				t.Errorf("Referrer-Policy %q, want same-origin", got)
 			}
 		})
 	}
