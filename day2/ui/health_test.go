@@ -8,6 +8,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 
+	capstanv1 "github.com/capstan-gitops/capstan/api/v1"
 	"github.com/capstan-gitops/capstan/day2/syncs"
 )
 
@@ -110,4 +111,36 @@ func TestDependencyGraph(t *testing.T) {
 
 func typeMeta(apiVersion, kind string) metav1.TypeMeta {
 	return metav1.TypeMeta{APIVersion: apiVersion, Kind: kind}
+}
+
+func TestRowOfPendingRequest(t *testing.T) {
+	t.Parallel()
+	ready := []metav1.Condition{{Type: capstanv1.ReadyCondition, Status: metav1.ConditionTrue, Reason: capstanv1.SucceededReason}}
+	tests := []struct {
+		name               string
+		requested, handled string
+		suspend            bool
+		want               badge
+		pending            bool
+	}{
+		{name: "handled", requested: "2026-01-02T03:04:05Z", handled: "2026-01-02T03:04:05Z", want: stateReady},
+		{name: "pending", requested: "2026-01-02T03:04:05Z", handled: "2026-01-01T00:00:00Z", want: stateProgressing, pending: true},
+		{name: "pending while suspended", requested: "2026-01-02T03:04:05Z", suspend: true, want: stateSuspended, pending: true},
+		{name: "never requested", want: stateReady},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			s := &capstanv1.Sync{}
+			s.Spec.Suspend = tt.suspend
+			s.Status.Conditions, s.Status.LastHandledReconcileAt = ready, tt.handled
+			if tt.requested != "" {
+				s.Annotations = map[string]string{capstanv1.ReconcileRequestAnnotation: tt.requested}
+			}
+			r := rowOf(s)
+			if r.State != tt.want || (r.Requested != "") != tt.pending || (tt.pending && r.RequestedAt.IsZero()) {
+				t.Errorf("state %v, requested %q at %v; want %v, pending %v", r.State, r.Requested, r.RequestedAt, tt.want, tt.pending)
+			}
+		})
+	}
 }

@@ -28,8 +28,10 @@ type syncRow struct {
 	// Finished is when the last run ended.
 	Finished  time.Time
 	DependsOn []string
-	// Requested is the reconcile request not yet handled, if any.
-	Requested string
+	// Requested is the reconcile request not yet handled, if any, and
+	// RequestedAt its time when it is one.
+	Requested   string
+	RequestedAt time.Time
 }
 
 // Key is namespace/name.
@@ -62,6 +64,12 @@ func rowOf(s *capstanv1.Sync) syncRow {
 	}
 	if req := s.Annotations[capstanv1.ReconcileRequestAnnotation]; req != "" && req != s.Status.LastHandledReconcileAt {
 		r.Requested = req
+		if t, err := time.Parse(time.RFC3339Nano, req); err == nil {
+			r.RequestedAt = t
+		}
+		if !s.Spec.Suspend { // the controller has yet to report on it
+			r.State = stateProgressing
+		}
 	}
 	return r
 }
