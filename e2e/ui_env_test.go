@@ -95,11 +95,11 @@ func shopDeployment(image string) string {
 		"    spec:\n      containers:\n      - name: shop\n        image: " + image + "\n"
 }
 
-// startUI runs `capstan ui` and returns the URL it printed.
+// startUI runs `capstan ui` and returns the URL it printed; the test ends
+// it with interrupt (the test's end kills it otherwise).
 func (d *day2) startUI(t *testing.T, args ...string) (*background, string) {
 	t.Helper()
 	b := d.start(t, append([]string{"ui"}, args...)...)
-	t.Cleanup(func() { b.interrupt(t) })
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
 		sc := bufio.NewScanner(strings.NewReader(b.stdout()))

@@ -44,7 +44,7 @@ func TestUIInABrowser(t *testing.T) {
 	for _, name := range []string{"shop-db", "shop"} {
 		waitSyncReady(t, d.admin, manifests.Namespace, name, rev, 2*time.Minute)
 	}
-	_, link := d.startUI(t)
+	ui, link := d.startUI(t)
 	base := link[:strings.Index(link, "/?token=")]
 
 	// The overview: every Sync Ready, with its dependency graph.
@@ -110,6 +110,7 @@ func TestUIInABrowser(t *testing.T) {
 		t.Error("the Sync page holds the shop's Secret value")
 	}
 	refusedRequests(t, base, link)
+	ui.interrupt(t) // Ctrl-C: a clean exit
 }
 
 // clickAction opens the Sync page, clicks the action's button and confirms.

@@ -16,6 +16,7 @@ import (
 	"os"
 	"time"
 
+	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/capstan-gitops/capstan/day2/diff"
@@ -88,6 +89,14 @@ func Run(ctx context.Context, c *kubeclient.Client, opts Options, out, errOut io
 	defer os.RemoveAll(work)
 	fetcher, err := source.NewGitFetcher(c, work)
 	if err != nil {
+		ln.Close()
+		return err
+	}
+	// A page lists a few kinds and each open page watches a few: client-go's
+	// default of 5 requests a second would make pages wait on the client.
+	cfg := rest.CopyConfig(c.Config)
+	cfg.QPS, cfg.Burst = 50, 100
+	if c, err = kubeclient.ConnectConfig(ctx, cfg, 0); err != nil {
 		ln.Close()
 		return err
 	}
