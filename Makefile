@@ -55,6 +55,11 @@ bench: build ## measure sync speed, memory and recovery vs a bare client (BENCH_
 	BENCH_BINARY=$(abspath $(BIN)/capstan) \
 	go test -tags bench -count=1 -timeout 6h -run '^TestBench$$' -v ./e2e/bench/
 
+.PHONY: bench-ui
+bench-ui: ## capstan ui against a real control plane: overview of 50 Syncs, Syncs of 1000 and 10000 objects (< 1 s each warm, < 80 MiB anonymous memory)
+	@bin=$$(./hack/kube-bins.sh); \
+	CAPSTAN_KUBE_BIN=$$bin go test -count=1 -timeout 30m -run '^$$' -bench '^BenchmarkUI$$' -benchtime 3x ./day2/ui/
+
 .PHONY: fuzz
 fuzz: ## run every fuzz test for FUZZTIME each (default 1m, `make test` uses 5s; `make fuzz FUZZTIME=10m` for longer)
 	./hack/fuzz.sh $(FUZZTIME)

@@ -4,6 +4,9 @@
 # machine.
 #
 #   git             the test git server and the examples (always)
+#   chromium        the browser e2e test of `capstan ui` (TestUIInABrowser,
+#                   driven with chromedp; with fonts-dejavu-core for its
+#                   screenshots; CAPSTAN_CHROMIUM names another browser)
 #   busybox-static  the k3d end-to-end test's stand-in node image (only
 #                   where a Docker engine answers; that test is skipped
 #                   elsewhere; CAPSTAN_BUSYBOX names another static busybox)
@@ -20,6 +23,9 @@ command -v go >/dev/null || {
 	exit 1
 }
 command -v git >/dev/null || need+=(git)
+if [[ -z ${CAPSTAN_CHROMIUM:-} ]] && ! command -v chromium >/dev/null; then
+	need+=(chromium fonts-dejavu-core)
+fi
 
 # docker_answers reports whether a Docker engine answers, as the k3d test
 # checks it (the CLI if present, else the engine's socket).

@@ -49,7 +49,7 @@ func Events(ctx context.Context, c client.Reader, s *capstanv1.Sync) ([]Event, e
 	}
 	events := make([]Event, 0, len(list.Items))
 	for _, e := range list.Items {
-		events = append(events, toEvent(e))
+		events = append(events, ToEvent(e))
 	}
 	sort.SliceStable(events, func(i, j int) bool { return events[i].Time.Before(events[j].Time) })
 	if len(events) > maxEvents {
@@ -58,7 +58,8 @@ func Events(ctx context.Context, c client.Reader, s *capstanv1.Sync) ([]Event, e
 	return events, nil
 }
 
-func toEvent(e corev1.Event) Event {
+// ToEvent returns what Capstan shows of a Kubernetes event.
+func ToEvent(e corev1.Event) Event {
 	ev := Event{Type: e.Type, Reason: e.Reason, Message: e.Message, Count: e.Count}
 	switch {
 	case e.Series != nil && !e.Series.LastObservedTime.IsZero():

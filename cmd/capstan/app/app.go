@@ -96,6 +96,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			newSuspendCommand(),
 			newResumeCommand(),
 			newDiffCommand(),
+			newUICommand(),
 			newCheckCommand(),
 			newUninstallCommand(),
 			newDrillCommand(),
