@@ -135,6 +135,7 @@ func TestEnvironmentsFromOneRepository(t *testing.T) {
 		t.Error("the feature ConfigMap only v1.1.0 declared was not pruned")
 	}
 
+	pushed := f.head(t)
 	// capstan diff renders with the same variables: no differences; then a
 	// Secret's value shows masked, reaches the object, and nothing else.
 	if r := run("diff", "production"); r.code != 0 || !strings.Contains(r.stderr, "no differences") {
@@ -171,8 +172,16 @@ func TestEnvironmentsFromOneRepository(t *testing.T) {
 		t.Error("the production Sync holds the token")
 	}
 
+	// create sync without --export applies it, waits, and says it is not in git.
+	r = run("create", "sync", "--url", url, "--branch", "main", "--path", "apps/app/overlays/staging", "--target-namespace", "scratch",
+		"--secret-ref", repo.CredentialsSecret, "scratch")
+	mustSucceed(t, "create sync scratch", r)
+	if !strings.Contains(r.stderr, "it is not in git") || !strings.Contains(r.stdout, "✓ capstan-system/scratch applied revision main@sha1:"+pushed) {
+		t.Errorf("create sync without --export:\nstdout:\n%s\nstderr:\n%s", r.stdout, r.stderr)
+	}
+	assertImage(t, first.admin, "scratch", "registry.example.com/app:latest")
+
 	// A new cluster from the same repository: the same revisions, no commit.
-	pushed := f.head(t)
 	second := newTarget(t)
 	mustSucceed(t, "recovery bootstrap", capstan(t, f.env(), f.bootstrapArgs(second.cluster.Kubeconfig)...))
 	if f.head(t) != pushed {
