@@ -1,12 +1,17 @@
 package e2e
 
 import (
+	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	capstanv1 "github.com/capstan-gitops/capstan/api/v1"
 	"github.com/capstan-gitops/capstan/components/manifests"
 	"github.com/capstan-gitops/capstan/components/repo"
 	"github.com/capstan-gitops/capstan/internal/testenv"
@@ -51,6 +56,8 @@ spec:
         env:
         - name: ENVIRONMENT
           value: ${ENVIRONMENT}
+        - name: API_TOKEN
+          value: ${API_TOKEN:=none}
 `,
 	}
 }
@@ -70,7 +77,7 @@ func TestEnvironmentsFromOneRepository(t *testing.T) {
 		"--target-namespace", "staging", "--secret-ref", repo.CredentialsSecret, "--interval", "1h", "staging")
 	mustSucceed(t, "create sync staging --export", staging)
 	prod := capstan(t, nil, "create", "sync", "--export", "--url", url, "--semver", ">=1.0.0", "--path", "apps/app/overlays/prod",
-		"--target-namespace", "production", "--substitute", "ENVIRONMENT=production", "--secret-ref", repo.CredentialsSecret,
+		"--target-namespace", "production", "--substitute", "ENVIRONMENT=production", "--substitute-from", "secret/app-secrets?", "--secret-ref", repo.CredentialsSecret,
 		"--interval", "1h", "production")
 	mustSucceed(t, "create sync production --export", prod)
 	files := envFiles()
@@ -128,8 +135,53 @@ func TestEnvironmentsFromOneRepository(t *testing.T) {
 		t.Error("the feature ConfigMap only v1.1.0 declared was not pruned")
 	}
 
-	// A new cluster from the same repository: the same revisions, no commit.
 	pushed := f.head(t)
+	// capstan diff renders with the same variables: no differences; then a
+	// Secret's value shows masked, reaches the object, and nothing else.
+	if r := run("diff", "production"); r.code != 0 || !strings.Contains(r.stderr, "no differences") {
+		t.Errorf("diff production on a synced cluster: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	const token = "tok-e2e-4f9a7c2d1b"
+	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: manifests.Namespace, Name: "app-secrets"}, StringData: map[string]string{"API_TOKEN": token}}
+	if err := first.admin.Create(t.Context(), secret); err != nil {
+		t.Fatal(err)
+	}
+	r := run("diff", "production")
+	if r.code != 1 || !strings.Contains(r.stdout, "***") || strings.Contains(r.stdout+r.stderr, token) {
+		t.Errorf("diff with a Secret variable: exit %d, want 1 with the value masked:\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	r = run("reconcile", "production")
+	mustSucceed(t, "reconcile production", r)
+	dep := &appsv1.Deployment{}
+	if err := first.admin.Get(t.Context(), client.ObjectKey{Namespace: "production", Name: "app"}, dep); err != nil {
+		t.Fatal(err)
+	}
+	if env := dep.Spec.Template.Spec.Containers[0].Env; len(env) != 2 || env[0].Value != "production" || env[1].Value != token {
+		t.Errorf("production env = %+v, want ENVIRONMENT=production and the token", env)
+	}
+	st := run("status", "production")
+	mustSucceed(t, "status production", st)
+	if strings.Contains(r.stdout+r.stderr+st.stdout+st.stderr, token) || !strings.Contains(st.stdout, "newest seen v1.1.0-rc.1") {
+		t.Errorf("status or reconcile output shows the token, or not the newest tag:\n%s", st.stdout)
+	}
+	s := &capstanv1.Sync{}
+	if err := first.admin.Get(t.Context(), client.ObjectKey{Namespace: manifests.Namespace, Name: "production"}, s); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := json.Marshal(s); strings.Contains(string(b), token) {
+		t.Error("the production Sync holds the token")
+	}
+
+	// create sync without --export applies it, waits, and says it is not in git.
+	r = run("create", "sync", "--url", url, "--branch", "main", "--path", "apps/app/overlays/staging", "--target-namespace", "scratch",
+		"--secret-ref", repo.CredentialsSecret, "scratch")
+	mustSucceed(t, "create sync scratch", r)
+	if !strings.Contains(r.stderr, "it is not in git") || !strings.Contains(r.stdout, "✓ capstan-system/scratch applied revision main@sha1:"+pushed) {
+		t.Errorf("create sync without --export:\nstdout:\n%s\nstderr:\n%s", r.stdout, r.stderr)
+	}
+	assertImage(t, first.admin, "scratch", "registry.example.com/app:latest")
+
+	// A new cluster from the same repository: the same revisions, no commit.
 	second := newTarget(t)
 	mustSucceed(t, "recovery bootstrap", capstan(t, f.env(), f.bootstrapArgs(second.cluster.Kubeconfig)...))
 	if f.head(t) != pushed {

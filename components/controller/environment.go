@@ -12,8 +12,6 @@ import (
 	"path"
 	"strings"
 
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-
 	capstanv1 "github.com/capstan-gitops/capstan/api/v1"
 	"github.com/capstan-gitops/capstan/internal/apply"
 	"github.com/capstan-gitops/capstan/internal/build"
@@ -76,19 +74,10 @@ func (run *run) place(mgr *apply.Manager) error {
 	if err := mgr.DefaultNamespaces(run.objects, target); err != nil {
 		return err
 	}
-	if target == run.sync.Namespace {
-		// It exists as long as the Sync does; pruning it would delete the Sync.
+	ns := postbuild.TargetNamespace(run.sync, run.objects)
+	if ns == nil {
 		return nil
 	}
-	for _, o := range run.objects {
-		if o.GetAPIVersion() == "v1" && o.GetKind() == "Namespace" && o.GetName() == target {
-			return nil
-		}
-	}
-	ns := &unstructured.Unstructured{}
-	ns.SetAPIVersion("v1")
-	ns.SetKind("Namespace")
-	ns.SetName(target)
 	run.objects = append(run.objects, ns)
 	if len(run.sources) == len(run.objects)-1 {
 		run.sources = append(run.sources, build.Source{File: "spec.targetNamespace"})

@@ -23,6 +23,8 @@ import (
 	"github.com/capstan-gitops/capstan/day2/syncs"
 	"github.com/capstan-gitops/capstan/internal/apply"
 	"github.com/capstan-gitops/capstan/internal/build"
+	"github.com/capstan-gitops/capstan/internal/git"
+	"github.com/capstan-gitops/capstan/internal/postbuild"
 	"github.com/capstan-gitops/capstan/internal/source"
 )
 
@@ -66,18 +68,28 @@ func Run(ctx context.Context, c client.Client, opts Options) (Report, error) {
 			return Report{}, err
 		}
 	}
-	objs, source, err := buildObjects(ctx, opts.Fetcher, sync, opts)
+	objs, source, tag, err := buildObjects(ctx, opts.Fetcher, sync, opts)
+	if err != nil {
+		return Report{}, err
+	}
+	objs, vars, err := substituted(ctx, c, sync, objs, source, tag)
 	if err != nil {
 		return Report{}, err
 	}
 	rep := Report{Sync: opts.Sync.String(), Source: source, Changes: []Change{}}
 	mgr := apply.NewManager(c, owner(sync))
-	if err := mgr.DefaultNamespaces(objs, "default"); err != nil {
+	if err := mgr.DefaultNamespaces(objs, namespaceOf(sync)); err != nil {
 		return Report{}, err
+	}
+	if ns := postbuild.TargetNamespace(sync, objs); ns != nil {
+		objs = append(objs, ns)
 	}
 	setLabels(objs, owner(sync).Labels)
 	if err := compare(ctx, c, objs, &rep); err != nil {
-		return Report{}, err
+		return Report{}, errors.New(vars.MaskText(err.Error()))
+	}
+	for i := range rep.Changes {
+		rep.Changes[i].Diff = vars.MaskText(rep.Changes[i].Diff)
 	}
 	if sync.PruneEnabled() {
 		pruned, err := prunable(ctx, c, sync, apply.Refs(objs))
@@ -92,31 +104,65 @@ func Run(ctx context.Context, c client.Client, opts Options) (Report, error) {
 	return rep, nil
 }
 
-// buildObjects builds the local directory, or the Sync's current revision.
-func buildObjects(ctx context.Context, fetcher Fetcher, s *capstanv1.Sync, opts Options) ([]*unstructured.Unstructured, string, error) {
+// buildObjects builds the local directory, or the Sync's current revision,
+// and returns the objects, the source and the tag checked out.
+func buildObjects(ctx context.Context, fetcher Fetcher, s *capstanv1.Sync, opts Options) ([]*unstructured.Unstructured, string, string, error) {
 	if opts.Path != "" {
 		root, dir, err := locate(opts.Path)
 		if err != nil {
-			return nil, "", err
+			return nil, "", "", err
 		}
 		objs, _, err := build.BuildWith(ctx, root, dir, build.Options{Limits: opts.Limits, Identities: opts.Identities})
 		if err != nil {
-			return nil, "", fmt.Errorf("building %s: %w", opts.Path, err)
+			return nil, "", "", fmt.Errorf("building %s: %w", opts.Path, err)
 		}
-		return objs, opts.Path, nil
+		return objs, opts.Path, "", nil
 	}
 	checkout, err := fetcher.Fetch(ctx, s)
 	if err != nil {
-		return nil, "", fmt.Errorf("fetching the source of sync %s/%s: %w", s.Namespace, s.Name, err)
+		return nil, "", "", fmt.Errorf("fetching the source of sync %s/%s: %w", s.Namespace, s.Name, err)
 	}
 	objs, _, err := build.BuildWith(ctx, checkout.Dir, s.Spec.Path, build.Options{Limits: opts.Limits, Identities: opts.Identities})
 	if errors.Is(err, build.ErrPathNotFound) {
-		return nil, "", fmt.Errorf("path %q does not exist at %s", s.Spec.Path, checkout.Revision)
+		return nil, "", "", fmt.Errorf("path %q does not exist at %s", s.Spec.Path, checkout.Revision)
 	}
 	if err != nil {
-		return nil, "", fmt.Errorf("building %s at %s: %w", s.Spec.Path, checkout.Revision, err)
+		return nil, "", "", fmt.Errorf("building %s at %s: %w", s.Spec.Path, checkout.Revision, err)
 	}
-	return objs, checkout.Revision, nil
+	return objs, checkout.Revision, checkout.Tag, nil
+}
+
+// substituted applies the Sync's post-build variables as the controller
+// does, reading its ConfigMaps and Secrets from the cluster. A local
+// directory gets the built-in variables of the last applied revision.
+func substituted(ctx context.Context, c client.Reader, s *capstanv1.Sync, objs []*unstructured.Unstructured, source, tag string) ([]*unstructured.Unstructured, postbuild.Variables, error) {
+	if s.Spec.PostBuild == nil {
+		return objs, postbuild.Variables{}, nil
+	}
+	revision := source
+	if git.Revision(revision).Hash() == "" {
+		revision = s.Status.LastAppliedRevision
+	}
+	if tag == "" && (s.Ref().Tag != "" || s.Ref().Semver != "") {
+		tag = git.Revision(revision).Name()
+	}
+	vars, err := postbuild.Read(ctx, c, s, revision, tag)
+	if err != nil {
+		return nil, postbuild.Variables{}, err
+	}
+	out, err := vars.Substitute(objs)
+	if err != nil {
+		return nil, postbuild.Variables{}, fmt.Errorf("substituting the variables of sync %s/%s: %w", s.Namespace, s.Name, err)
+	}
+	return out, vars, nil
+}
+
+// namespaceOf is where objects without a namespace go.
+func namespaceOf(s *capstanv1.Sync) string {
+	if s.Spec.TargetNamespace != "" {
+		return s.Spec.TargetNamespace
+	}
+	return "default"
 }
 
 // owner is how the controller marks the Sync's objects.

@@ -79,3 +79,28 @@ func TestSubstitute(t *testing.T) {
 		t.Errorf("MaskText = %q", got)
 	}
 }
+
+func TestTargetNamespace(t *testing.T) {
+	t.Parallel()
+	sync := func(target string) *capstanv1.Sync {
+		s := &capstanv1.Sync{}
+		s.Namespace, s.Spec.TargetNamespace = "capstan-system", target
+		return s
+	}
+	declared := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "v1", "kind": "Namespace", "metadata": map[string]any{"name": "prod"}}}
+	if ns := TargetNamespace(sync("prod"), []*unstructured.Unstructured{cm("a", "", nil)}); ns == nil || ns.GetName() != "prod" || ns.GetKind() != "Namespace" {
+		t.Errorf("undeclared target: got %v, want Namespace prod", ns)
+	}
+	for name, tt := range map[string]struct {
+		s    *capstanv1.Sync
+		objs []*unstructured.Unstructured
+	}{
+		"no target":       {sync(""), nil},
+		"declared in git": {sync("prod"), []*unstructured.Unstructured{declared}},
+		"the Sync's own":  {sync("capstan-system"), nil},
+	} {
+		if ns := TargetNamespace(tt.s, tt.objs); ns != nil {
+			t.Errorf("%s: got %v, want none", name, ns)
+		}
+	}
+}

@@ -26,7 +26,7 @@ func Main() {
 // Run executes the CLI with args (args[0] is the program name), writing
 // results to stdout and progress and errors to stderr.
 func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	return newApp(stdout, stderr).RunContext(ctx, args)
+	return newApp(stdout, stderr).RunContext(ctx, createNameLast(args))
 }
 
 // exitCodeError carries a specific exit status, such as diff's 1 for

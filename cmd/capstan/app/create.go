@@ -1,6 +1,8 @@
 package app
 
 import (
+	"strings"
+
 	"github.com/urfave/cli/v2"
 
 	"github.com/capstan-gitops/capstan/day2/create"
@@ -69,4 +71,15 @@ func newCreateSyncCommand() *cli.Command {
 			return create.Apply(c.Context, kc, s, c.Duration("timeout"), c.App.Writer, c.App.ErrWriter)
 		},
 	}
+}
+
+// createNameLast moves the NAME of `capstan create sync NAME --flags…` after
+// the flags, where urfave/cli (which stops parsing flags at the first
+// argument) expects it, so that both orders work as documented.
+func createNameLast(args []string) []string {
+	if len(args) < 5 || args[1] != "create" || args[2] != "sync" || strings.HasPrefix(args[3], "-") {
+		return args
+	}
+	out := append(append([]string{}, args[:3]...), args[4:]...)
+	return append(out, args[3])
 }

@@ -66,3 +66,17 @@ func TestCreateSyncRefusesBadFlags(t *testing.T) {
 		})
 	}
 }
+
+// TestCreateSyncNameFirst: NAME before the flags, as the issue writes it,
+// gives the same manifest as NAME last.
+func TestCreateSyncNameFirst(t *testing.T) {
+	t.Parallel()
+	first, _, err := run(t, "create", "sync", "prod", "--export", "--url", "https://x/r.git", "--semver", ">=1.0.0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	last, _, err := run(t, "create", "sync", "--export", "--url", "https://x/r.git", "--semver", ">=1.0.0", "prod")
+	if err != nil || first != last || !strings.Contains(first, "name: prod") {
+		t.Errorf("name first:\n%s\nname last:\n%s (%v)", first, last, err)
+	}
+}
