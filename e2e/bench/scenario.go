@@ -92,6 +92,9 @@ func measureSync(ctx context.Context, e *syncEnv, n int) (figures, error) {
 	if err := e.measurePrune(ctx, f, sw, obs, w, name); err != nil {
 		return f, err
 	}
+	if err := e.measurePoll(ctx, f, sw, name); err != nil {
+		return f, err
+	}
 	rss, cpu, err := e.ctrl.usage()
 	if err != nil {
 		return f, err
