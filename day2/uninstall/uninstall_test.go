@@ -24,6 +24,7 @@ func TestComponentsRemovalOrder(t *testing.T) {
 	}
 	want := []string{
 		"Deployment capstan-system/capstan-controller",
+		"Service capstan-system/capstan-webhook",
 		"ClusterRoleBinding capstan-controller",
 		"ClusterRole capstan-controller",
 		"ServiceAccount capstan-system/capstan-controller",
