@@ -12,6 +12,10 @@ import (
 	"path"
 	"strings"
 
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
 	capstanv1 "github.com/capstan-gitops/capstan/api/v1"
 	"github.com/capstan-gitops/capstan/internal/apply"
 	"github.com/capstan-gitops/capstan/internal/build"
@@ -59,7 +63,10 @@ func (run *run) substitute(ctx context.Context, old apply.Inventory, checkout so
 // place puts namespaced objects without a namespace into the target
 // namespace (or "default"), refuses objects that name another namespace in
 // strict mode, and adds the target Namespace when git does not declare it.
-func (run *run) place(mgr *apply.Manager) error {
+// A target Namespace that already exists and that this Sync did not create
+// is used, never adopted: adopted, a later change of target would prune it,
+// and with it everything someone else keeps there.
+func (run *run) place(ctx context.Context, mgr *apply.Manager, old apply.Inventory) error {
 	target := run.sync.Spec.TargetNamespace
 	if target == "" {
 		return mgr.DefaultNamespaces(run.objects, "default")
@@ -77,6 +84,16 @@ func (run *run) place(mgr *apply.Manager) error {
 	ns := postbuild.TargetNamespace(run.sync, run.objects)
 	if ns == nil {
 		return nil
+	}
+	if !old.Has(apply.RefOf(ns)) {
+		live := &corev1.Namespace{}
+		err := run.r.Reader.Get(ctx, client.ObjectKey{Name: ns.GetName()}, live)
+		if err == nil {
+			return nil
+		}
+		if !apierrors.IsNotFound(err) {
+			return fmt.Errorf("reading the target namespace %s: %w", ns.GetName(), err)
+		}
 	}
 	run.objects = append(run.objects, ns)
 	if len(run.sources) == len(run.objects)-1 {

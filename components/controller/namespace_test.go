@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -81,6 +82,24 @@ func TestTargetNamespace(t *testing.T) {
 	}
 	if n := get(t, namespaceGVK, "", target); n != nil && n.GetDeletionTimestamp() == nil {
 		t.Errorf("old target namespace %s was not pruned", target)
+	}
+
+	// A target Namespace that exists already, someone else's, is used and
+	// never adopted: moving the target away leaves it and what it holds.
+	foreign := env.cluster.Namespace(t)
+	patchSpec(t, ns, "staging", func(s *capstanv1.SyncSpec) { s.TargetNamespace = foreign })
+	s = waitSync(t, ns, "staging", 60*time.Second, func(s *capstanv1.Sync) bool {
+		return isReady(s) && s.Status.ObservedGeneration == s.Generation && hasEntry(s, "ConfigMap", foreign, "a")
+	})
+	if hasEntry(s, "Namespace", "", foreign) {
+		t.Errorf("the existing namespace %s was adopted into the inventory", foreign)
+	}
+	patchSpec(t, ns, "staging", func(s *capstanv1.SyncSpec) { s.TargetNamespace = declared })
+	waitSync(t, ns, "staging", 60*time.Second, func(s *capstanv1.Sync) bool {
+		return isReady(s) && s.Status.ObservedGeneration == s.Generation && hasEntry(s, "ConfigMap", declared, "a")
+	})
+	if n := get(t, namespaceGVK, "", foreign); n == nil || n.GetDeletionTimestamp() != nil {
+		t.Errorf("the existing namespace %s was deleted when the target moved away", foreign)
 	}
 }
 

@@ -123,7 +123,7 @@ func (run *run) applyAndPrune(ctx context.Context, old apply.Inventory) outcome 
 	if err != nil {
 		return fail(old, capstanv1.ApplyFailedReason, false, err)
 	}
-	if err := run.place(mgr); err != nil {
+	if err := run.place(ctx, mgr, old); err != nil {
 		if pe, ok := errors.AsType[*placementError](err); ok {
 			return fail(old, capstanv1.BuildFailedReason, true, fmt.Errorf("refusing revision %s: %w", run.revision, pe))
 		}

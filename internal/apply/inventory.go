@@ -35,6 +35,12 @@ func InventoryOf(s *capstanv1.Inventory) Inventory {
 // Len returns how many objects the inventory holds.
 func (inv Inventory) Len() int { return len(inv.refs) }
 
+// Has reports whether r is a member, at any API version.
+func (inv Inventory) Has(r Ref) bool {
+	_, ok := inv.refs[r.key()]
+	return ok
+}
+
 // Refs returns the members, sorted.
 func (inv Inventory) Refs() []Ref {
 	refs := make([]Ref, 0, len(inv.refs))
