@@ -142,8 +142,8 @@ func TestReasonsAreDistinct(t *testing.T) {
 		}
 		seen[r] = true
 	}
-	if len(seen) != 11 {
-		t.Errorf("Reasons() has %d entries, want 11", len(seen))
+	if len(seen) != 12 {
+		t.Errorf("Reasons() has %d entries, want 12", len(seen))
 	}
 }
 
