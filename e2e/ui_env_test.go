@@ -3,7 +3,6 @@ package e2e
 import (
 	"bufio"
 	"context"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -22,51 +21,9 @@ import (
 const neverReadyImage = "registry.invalid/shop:does-not-exist"
 
 // neverReadyStage is a kwok pod stage under which pods running image wait
-// in ImagePullBackOff. Its weight makes kwok choose it over the default
-// stages that make every pod Ready, each time they would match; its status
-// has no time in it, so that applying it again changes nothing.
+// in ImagePullBackOff.
 func neverReadyStage(image string) string {
-	return `apiVersion: kwok.x-k8s.io/v1alpha1
-kind: Stage
-metadata:
-  name: capstan-e2e-image-pull-backoff
-spec:
-  resourceRef:
-    apiGroup: v1
-    kind: Pod
-  weight: 1
-  selector:
-    matchExpressions:
-    - key: .metadata.deletionTimestamp
-      operator: DoesNotExist
-    - key: .status.phase
-      operator: In
-      values: [Pending]
-    - key: .spec.containers.[].image
-      operator: In
-      values: [` + fmt.Sprintf("%q", image) + `]
-  next:
-    statusTemplate: |
-      conditions:
-      - status: "True"
-        type: PodScheduled
-      - status: "False"
-        reason: ContainersNotReady
-        type: Ready
-      containerStatuses:
-      {{ range .spec.containers }}
-      - image: {{ .image | Quote }}
-        name: {{ .name | Quote }}
-        ready: false
-        started: false
-        restartCount: 0
-        state:
-          waiting:
-            reason: ImagePullBackOff
-            message: Back-off pulling image {{ .image | Quote }}
-      {{ end }}
-      phase: Pending
-`
+	return testenv.FaultStage("capstan-e2e-image-pull-backoff", image, testenv.ImagePullBackOff)
 }
 
 // shopFiles are two Syncs beside examples/dwk: shop-db, and shop, which

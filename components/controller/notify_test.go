@@ -20,50 +20,8 @@ import (
 // cluster: neverReadyStage keeps them waiting in ImagePullBackOff.
 const neverReadyImage = "registry.capstan.test/never-ready:1"
 
-// neverReadyStage is a kwok Stage that leaves pods of neverReadyImage
-// Running but not ready, their container waiting in ImagePullBackOff.
-const neverReadyStage = `apiVersion: kwok.x-k8s.io/v1alpha1
-kind: Stage
-metadata:
-  name: capstan-test-never-ready
-spec:
-  resourceRef:
-    apiGroup: v1
-    kind: Pod
-  weight: 1
-  selector:
-    matchExpressions:
-    - key: .metadata.deletionTimestamp
-      operator: DoesNotExist
-    - key: .status.phase
-      operator: In
-      values: [Pending]
-    - key: .spec.containers.[].image
-      operator: In
-      values: ["` + neverReadyImage + `"]
-  next:
-    statusTemplate: |
-      {{ $now := Now }}
-      conditions:
-      - lastTransitionTime: {{ $now | Quote }}
-        status: "False"
-        reason: ContainersNotReady
-        type: Ready
-      containerStatuses:
-      {{ range .spec.containers }}
-      - image: {{ .image | Quote }}
-        name: {{ .name | Quote }}
-        ready: false
-        started: false
-        restartCount: 0
-        state:
-          waiting:
-            reason: ImagePullBackOff
-            message: Back-off pulling image
-      {{ end }}
-      phase: Pending
-      startTime: {{ $now | Quote }}
-`
+// neverReadyStage leaves pods of neverReadyImage waiting in ImagePullBackOff.
+var neverReadyStage = testenv.FaultStage("capstan-test-never-ready", neverReadyImage, testenv.ImagePullBackOff)
 
 // statusHost checks requests as GitHub's status API and a Slack incoming
 // webhook do, and records what they accepted.

@@ -7,6 +7,7 @@ import (
 	"net/url"
 
 	"github.com/capstan-gitops/capstan/day2/syncs"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
 // action is one thing a person can do to a Sync.
@@ -27,19 +28,28 @@ type confirmData struct {
 	Action action
 }
 
-// confirm asks before an action: the page holds the POST form.
-func (s *Server) confirm(w http.ResponseWriter, r *http.Request) {
+// actionOf reads the Sync and the action a request names, answering the
+// request itself when either is unknown or actions are off.
+func (s *Server) actionOf(w http.ResponseWriter, r *http.Request) (client.ObjectKey, action, bool) {
 	key, err := s.key(r)
 	a, ok := actions[r.PathValue("action")]
 	switch {
 	case err != nil:
 		s.fail(w, r, http.StatusNotFound, err)
-		return
 	case !ok:
 		s.fail(w, r, http.StatusNotFound, errors.New("no such action"))
-		return
 	case s.opts.ReadOnly:
 		s.fail(w, r, http.StatusForbidden, errors.New("capstan ui runs with --read-only: no actions"))
+	default:
+		return key, a, true
+	}
+	return key, a, false
+}
+
+// confirm asks before an action: the page holds the POST form.
+func (s *Server) confirm(w http.ResponseWriter, r *http.Request) {
+	key, a, ok := s.actionOf(w, r)
+	if !ok {
 		return
 	}
 	path := "/syncs/" + key.Namespace + "/" + key.Name
@@ -49,19 +59,11 @@ func (s *Server) confirm(w http.ResponseWriter, r *http.Request) {
 // act runs a confirmed action and sends the browser back to the Sync,
 // whose page then shows the controller's outcome as it comes.
 func (s *Server) act(w http.ResponseWriter, r *http.Request) {
-	key, err := s.key(r)
-	a, ok := actions[r.PathValue("action")]
-	switch {
-	case err != nil:
-		s.fail(w, r, http.StatusNotFound, err)
-		return
-	case !ok:
-		s.fail(w, r, http.StatusNotFound, errors.New("no such action"))
-		return
-	case s.opts.ReadOnly:
-		s.fail(w, r, http.StatusForbidden, errors.New("capstan ui runs with --read-only: no actions"))
+	key, a, ok := s.actionOf(w, r)
+	if !ok {
 		return
 	}
+	var err error
 	ro := syncs.ReconcileOptions{Key: key, Output: "text"}
 	switch a.Name {
 	case "reconcile":

@@ -14,61 +14,13 @@ import (
 
 	capstanv1 "github.com/capstan-gitops/capstan/api/v1"
 	"github.com/capstan-gitops/capstan/components/manifests"
+	"github.com/capstan-gitops/capstan/internal/testenv"
 )
 
 // crashLoopStage is a kwok pod stage under which pods running image never
-// become Ready: their containers crash-loop. Its weight makes kwok choose it
-// over the default stage that makes every pod Ready.
+// become Ready: their containers crash-loop.
 func crashLoopStage(image string) string {
-	return `apiVersion: kwok.x-k8s.io/v1alpha1
-kind: Stage
-metadata:
-  name: capstan-faults-crash-loop
-spec:
-  resourceRef:
-    apiGroup: v1
-    kind: Pod
-  weight: 1
-  selector:
-    matchExpressions:
-    - key: .metadata.deletionTimestamp
-      operator: DoesNotExist
-    - key: .status.phase
-      operator: In
-      values: [Pending]
-    - key: .spec.containers.[].image
-      operator: In
-      values: [` + fmt.Sprintf("%q", image) + `]
-  next:
-    statusTemplate: |
-      {{ $now := Now }}
-      conditions:
-      - lastTransitionTime: {{ $now | Quote }}
-        status: "True"
-        type: Initialized
-      - lastTransitionTime: {{ $now | Quote }}
-        status: "False"
-        reason: ContainersNotReady
-        type: Ready
-      - lastTransitionTime: {{ $now | Quote }}
-        status: "False"
-        reason: ContainersNotReady
-        type: ContainersReady
-      containerStatuses:
-      {{ range .spec.containers }}
-      - image: {{ .image | Quote }}
-        name: {{ .name | Quote }}
-        ready: false
-        started: false
-        restartCount: 5
-        state:
-          waiting:
-            reason: CrashLoopBackOff
-            message: back-off restarting failed container
-      {{ end }}
-      phase: Running
-      startTime: {{ $now | Quote }}
-`
+	return testenv.FaultStage("capstan-faults-crash-loop", image, testenv.CrashLoopBackOff)
 }
 
 // TestCrashingControllerImageIsRolledBackByRevert commits a new image of
