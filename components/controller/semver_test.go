@@ -42,7 +42,7 @@ func TestSemverTracking(t *testing.T) {
 	c1 := r.srv.Commit(t, r.name, "main", map[string]string{"apps/app.yaml": app("1")}, "one")
 	r.srv.Tag(t, r.name, "v1.0.0", c1, "release 1.0.0")
 	requestSync(t, ns, "prod")
-	s = waitReady(t, ns, "prod", "v1.0.0@sha1:"+c1)
+	waitReady(t, ns, "prod", "v1.0.0@sha1:"+c1)
 	if got, want := configMapValue(t, ns, "app"), "1 v1.0.0 "+c1[:7]; got != want {
 		t.Errorf("app = %q, want %q", got, want)
 	}

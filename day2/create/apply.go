@@ -30,8 +30,11 @@ func Apply(ctx context.Context, c client.Client, s *capstanv1.Sync, timeout time
 	unstructured.RemoveNestedField(m, "metadata", "creationTimestamp")
 	u := &unstructured.Unstructured{Object: m}
 	key := client.ObjectKeyFromObject(s)
-	if err := c.Patch(ctx, u, client.Apply, client.FieldOwner(fieldManager), client.ForceOwnership); err != nil {
+	if err := c.Apply(ctx, client.ApplyConfigurationFromUnstructured(u), client.FieldOwner(fieldManager), client.ForceOwnership); err != nil {
 		return kubeclient.Explain(err, "applying sync "+key.String(), key)
+	}
+	if err := c.Get(ctx, key, u); err != nil {
+		return kubeclient.Explain(err, "reading sync "+key.String(), key)
 	}
 	fmt.Fprintf(progress, "applied Sync %s; it is not in git: run again with --export and commit the output under the cluster's path to keep it\n", key)
 	got, err := waitOutcome(ctx, c, key, u.GetGeneration(), timeout)

@@ -100,6 +100,3 @@ func parseValue(s string) (data, iv, tag []byte, typ string, ok bool) {
 	}
 	return data, iv, tag, typ, true
 }
-
-// isEncryptedValue reports whether s looks like a SOPS ciphertext.
-func isEncryptedValue(s string) bool { return strings.HasPrefix(s, "ENC[AES256_GCM,") }
