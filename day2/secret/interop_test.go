@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -13,6 +14,7 @@ import (
 	sigsyaml "sigs.k8s.io/yaml"
 
 	"github.com/capstan-gitops/capstan/day2/secret"
+	"github.com/capstan-gitops/capstan/internal/sops"
 	"github.com/capstan-gitops/capstan/internal/testenv"
 )
 
@@ -181,5 +183,44 @@ func writeFile(t *testing.T, p, s string, mode os.FileMode) {
 	}
 	if err := os.WriteFile(p, []byte(s), mode); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestRuleMatchingAgreesWithSOPS: for files at several paths below a
+// .sops.yaml, the creation rule capstan picks encrypts for the same
+// recipients as the one the real sops picks (run from the file's
+// directory, as sops looks for .sops.yaml from its working directory).
+func TestRuleMatchingAgreesWithSOPS(t *testing.T) {
+	t.Parallel()
+	tl := sopsTools(t)
+	keyFile, alice, _ := ageKeygen(t, tl)
+	_, bob, _ := ageKeygen(t, tl)
+	_, carol, _ := ageKeygen(t, tl)
+	repo := t.TempDir()
+	writeFile(t, filepath.Join(repo, secret.ConfigName), "creation_rules:\n"+
+		"  - path_regex: ^clusters/prod/.*\\.yaml$\n    age: "+alice+"\n"+
+		"  - path_regex: (^|/)secrets?/\n    age: "+bob+","+alice+"\n"+
+		"  - age: "+carol+"\n", 0o644)
+	for rel, expect := range map[string][]string{
+		"clusters/prod/db.yaml": {alice}, "clusters/prod/apps/x.yaml": {alice}, "clusters/prod/db.json": {carol},
+		"apps/secret/a.yaml": {bob, alice}, "secrets/b.yaml": {bob, alice}, "other/clusters/prod/c.yaml": {carol}, "top.yaml": {carol},
+	} {
+		t.Run(rel, func(t *testing.T) {
+			t.Parallel()
+			file := filepath.Join(repo, filepath.FromSlash(rel))
+			writeFile(t, file, "{\"kind\": \"Secret\", \"stringData\": {\"k\": \"v\"}}\n", 0o600)
+			enc := sopsCLI(t, tl, filepath.Dir(file), keyFile, "--encrypt", filepath.Base(file))
+			want, err := sops.Recipients(enc, sops.FormatOf(file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			rule, err := secret.FindRule(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(rule.Recipients, want) || !slices.Equal(want, expect) {
+				t.Errorf("capstan picks %v, sops %v, want %v", rule.Recipients, want, expect)
+			}
+		})
 	}
 }
