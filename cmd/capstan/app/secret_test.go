@@ -95,3 +95,38 @@ func wantUserError(t *testing.T, err error, msg, hint string) {
 		t.Errorf("err %v, want %q with a hint about %q", err, msg, hint)
 	}
 }
+
+// TestSecretDecryptKeyFromEnvironment: CAPSTAN_AGE_KEY_FILE, then
+// SOPS_AGE_KEY_FILE as sops reads it, supply the key.
+func TestSecretDecryptKeyFromEnvironment(t *testing.T) {
+	id, err := age.GenerateX25519Identity()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	keyFile := filepath.Join(dir, "age.key")
+	if err := os.WriteFile(keyFile, []byte(id.String()+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	enc, _, err := run(t, "secret", "create", "--from-literal", "k=PLAINTEXT", "--encrypt", "--age", id.Recipient().String(), "s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(dir, "s.yaml")
+	if err := os.WriteFile(file, []byte(enc), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, env := range []string{"CAPSTAN_AGE_KEY_FILE", "SOPS_AGE_KEY_FILE"} {
+		t.Run(env, func(t *testing.T) {
+			for _, e := range []string{"CAPSTAN_AGE_KEY_FILE", "SOPS_AGE_KEY_FILE"} {
+				t.Setenv(e, "") // restored after the test
+				os.Unsetenv(e)  //nolint:errcheck // an unset variable, not an empty one
+			}
+			t.Setenv(env, keyFile)
+			got, _, err := run(t, "secret", "decrypt", file)
+			if err != nil || !strings.Contains(got, "k: UExBSU5URVhU") {
+				t.Errorf("%v:\n%s", err, got)
+			}
+		})
+	}
+}
