@@ -224,3 +224,47 @@ func TestRuleMatchingAgreesWithSOPS(t *testing.T) {
 		})
 	}
 }
+
+// TestYAMLFormsThroughSOPSDecrypt records which YAML forms come back
+// byte-identical from `sops --decrypt` of what `capstan secret encrypt`
+// wrote (with stores.yaml.indent 2), and that the others come back as the
+// same object: comments and a leading `---` are dropped (by internal/sops,
+// whose encrypted output keeps no comments, where sops would keep them),
+// quotes that are not needed are removed and a kubectl-style unindented
+// list is indented (both emitters are yaml.v3's).
+func TestYAMLFormsThroughSOPSDecrypt(t *testing.T) {
+	t.Parallel()
+	tl := sopsTools(t)
+	keyFile, recipient, _ := ageKeygen(t, tl)
+	forms := []struct {
+		name, plain string
+		identical   bool
+	}{
+		{"multi-document", "apiVersion: v1\nkind: Secret\nmetadata:\n  name: a\nstringData:\n  k: v\n---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: b\nstringData:\n  k: w\n", true},
+		{"block scalar", "apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\nstringData:\n  cfg: |\n    line1\n    line2\n", true},
+		{"comments", "# a comment\napiVersion: v1\nkind: Secret\nmetadata:\n  name: db # inline\nstringData:\n  k: v\n", false},
+		{"leading ---", "---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: db\nstringData:\n  k: v\n", false},
+		{"unindented list", "apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\n  finalizers:\n  - a\n  - b\nstringData:\n  k: v\n", false},
+		{"needless quotes", "apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\n  annotations:\n    a: 'single'\nstringData:\n  k: \"v\"\n  port: \"5432\"\n", false},
+	}
+	for _, tc := range forms {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			repo := t.TempDir()
+			writeFile(t, filepath.Join(repo, secret.ConfigName), "stores:\n  yaml:\n    indent: 2\ncreation_rules:\n  - age: "+recipient+"\n", 0o644)
+			writeFile(t, filepath.Join(repo, "s.yaml"), tc.plain, 0o600)
+			if err := secret.EncryptInPlace(filepath.Join(repo, "s.yaml"), secret.EncryptOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			got := sopsCLI(t, tl, repo, keyFile, "--decrypt", "s.yaml")
+			if (string(got) == tc.plain) != tc.identical {
+				t.Errorf("identical = %v, want %v:\n%s", !tc.identical, tc.identical, got)
+			}
+			gj, err1 := sigsyaml.YAMLToJSON(got)
+			wj, err2 := sigsyaml.YAMLToJSON([]byte(tc.plain))
+			if err1 != nil || err2 != nil || !bytes.Equal(gj, wj) {
+				t.Errorf("not the same object (%v, %v):\n%s", err1, err2, got)
+			}
+		})
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"filippo.io/age"
 
@@ -118,7 +119,7 @@ func Decrypt(file string, ids []age.Identity) ([]byte, error) {
 	}
 	if len(ids) == 0 {
 		recips, _ := sops.Recipients(data, f)
-		return nil, &UserError{Msg: fmt.Sprintf("%s is encrypted for %v and no age key is given", file, recips),
+		return nil, &UserError{Msg: fmt.Sprintf("%s is encrypted for %s and no age key is given", file, strings.Join(recips, ", ")),
 			Advice: "pass --age-key-file FILE (or set CAPSTAN_AGE_KEY_FILE or SOPS_AGE_KEY_FILE)"}
 	}
 	out, err := sops.Decrypt(data, f, ids)
