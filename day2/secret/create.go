@@ -38,6 +38,9 @@ func Create(opts CreateOptions) ([]byte, error) {
 	if opts.Name == "" {
 		return nil, &UserError{Msg: "a Secret needs a name", Advice: "capstan secret create NAME --from-literal KEY=VALUE"}
 	}
+	if !opts.Encrypt && len(opts.Recipients) > 0 {
+		return nil, &UserError{Msg: "--age without --encrypt would print the Secret in plaintext", Advice: "add --encrypt"}
+	}
 	data := map[string]string{}
 	add := func(k string, v []byte) error {
 		if k == "" || strings.ContainsFunc(k, func(r rune) bool {

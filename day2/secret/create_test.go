@@ -29,6 +29,7 @@ func TestCreate(t *testing.T) {
 			"apiVersion: v1\ndata:\n  tls.crt: Q0VSVA==\nkind: Secret\nmetadata:\n  name: tls\n  namespace: web\ntype: kubernetes.io/tls\n", ""},
 		{"literal with = in the value", CreateOptions{Name: "s", Literals: []string{"dsn=a=b"}}, "apiVersion: v1\ndata:\n  dsn: YT1i\nkind: Secret\nmetadata:\n  name: s\n", ""},
 		{"no name", CreateOptions{}, "", "a Secret needs a name"},
+		{"--age without --encrypt", CreateOptions{Name: "s", Recipients: []string{"age1x"}}, "", "--age without --encrypt"},
 		{"literal without =", CreateOptions{Name: "s", Literals: []string{"k"}}, "", "is not KEY=VALUE"},
 		{"duplicate key", CreateOptions{Name: "s", Literals: []string{"k=1"}, Files: []string{"k=" + cert}}, "", `the key "k" is given twice`},
 		{"invalid key", CreateOptions{Name: "s", Literals: []string{"a/b=1"}}, "", `"a/b" is not a valid Secret key`},
