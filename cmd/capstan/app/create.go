@@ -73,11 +73,13 @@ func newCreateSyncCommand() *cli.Command {
 	}
 }
 
-// createNameLast moves the NAME of `capstan create sync NAME --flags…` after
+// createNameLast moves the NAME (FILE) of `capstan create sync NAME --flags…`
+// and of `capstan secret create|encrypt|decrypt` after
 // the flags, where urfave/cli (which stops parsing flags at the first
 // argument) expects it, so that both orders work as documented.
 func createNameLast(args []string) []string {
-	if len(args) < 5 || args[1] != "create" || args[2] != "sync" || strings.HasPrefix(args[3], "-") {
+	nameFirst := map[string]bool{"create sync": true, "secret create": true, "secret encrypt": true, "secret decrypt": true}
+	if len(args) < 5 || !nameFirst[args[1]+" "+args[2]] || strings.HasPrefix(args[3], "-") {
 		return args
 	}
 	out := append(append([]string{}, args[:3]...), args[4:]...)
