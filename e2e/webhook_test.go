@@ -79,7 +79,7 @@ func freeAddr(t *testing.T) string {
 
 // TestWebhookPushSyncsAtOnce runs the built controller with its receiver,
 // a Sync that polls only hourly, and a real git server: a signed GitHub push
-// gets the new commit applied in under a second, and a bad signature, a
+// gets the new commit applied at once, and a bad signature, a
 // push to another branch, a replayed body and an oversized body change
 // nothing.
 func TestWebhookPushSyncsAtOnce(t *testing.T) {
@@ -110,9 +110,13 @@ func TestWebhookPushSyncsAtOnce(t *testing.T) {
 		t.Fatalf("signed push: status %d, want 202", code)
 	}
 	took := waitApplied(t, e.admin, ns, "hooked", "main@sha1:"+sha2, start)
+	// The Sync checks its source hourly, so only the webhook can have
+	// brought the commit in this soon. How soon is a figure (about 0.4 s on
+	// an idle machine), logged here, not a timed assertion that a loaded
+	// machine would break.
 	t.Logf("signed push to applied: %s", took)
-	if took >= time.Second {
-		t.Errorf("signed push applied after %s, want under 1s", took)
+	if took >= 30*time.Second {
+		t.Errorf("signed push applied after %s: not by the webhook", took)
 	}
 
 	sha3 := srv.Commit(t, "config", "main", cm("three"), "three")
