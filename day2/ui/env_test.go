@@ -137,6 +137,8 @@ func (w *world) serve(t testing.TB, opts Options) *served {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// No beat within a test: a "change" event then comes of a change only.
+	srv.beat = time.Hour
 	hs := httptest.NewUnstartedServer(srv.Handler())
 	hs.Listener.Close()
 	hs.Listener = ln

@@ -18,8 +18,10 @@ import (
 // rollout refreshes the page a few times rather than per object.
 const settle = 300 * time.Millisecond
 
-// heartbeat keeps the stream open through proxies and shows a dead one.
-const heartbeat = 20 * time.Second
+// heartbeat keeps the stream open through proxies, shows a dead one, and
+// bounds how long a page can show a state the cache had not yet caught up
+// with.
+const heartbeat = 10 * time.Second
 
 // treeKinds are the kinds whose changes a Sync's page follows, besides
 // Syncs: those of workloads and their Pods, and Events.
@@ -56,14 +58,18 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/event-stream")
 	fmt.Fprint(w, "retry: 2000\n: following the cluster\n\n")
 	fl.Flush()
-	beat := time.NewTicker(heartbeat)
+	beat := time.NewTicker(s.beat)
 	defer beat.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-beat.C:
-			fmt.Fprint(w, ": ping\n\n")
+			// The beat is a change too: a page read from the Sync cache
+			// just before the cache caught up with an event would
+			// otherwise wait for the next change. The script replaces
+			// the page's live part only when it differs.
+			fmt.Fprint(w, "event: change\ndata: {}\n\n")
 		case <-changes:
 			select {
 			case <-ctx.Done():
@@ -88,6 +94,10 @@ func (s *Server) follow(ctx context.Context, kind schema.GroupVersionKind, ns st
 		list := &metav1.PartialObjectMetadataList{}
 		list.SetGroupVersionKind(kind.GroupVersion().WithKind(kind.Kind + "List"))
 		if err := s.c.List(ctx, list, client.InNamespace(ns), client.Limit(1)); err == nil {
+			// What changed before this watch began (after the page was
+			// read, or while an ended watch was being started again) has
+			// no event of its own: signal once, and the page reads afresh.
+			signal(changes)
 			s.watchFrom(ctx, list, ns, list.ResourceVersion, changes)
 		}
 		select {
@@ -114,10 +124,15 @@ func (s *Server) watchFrom(ctx context.Context, list *metav1.PartialObjectMetada
 			if ev.Type == watch.Bookmark {
 				continue
 			}
-			select {
-			case changes <- struct{}{}:
-			default:
-			}
+			signal(changes)
 		}
+	}
+}
+
+// signal notes a change without waiting: one pending note is enough.
+func signal(changes chan<- struct{}) {
+	select {
+	case changes <- struct{}{}:
+	default:
 	}
 }

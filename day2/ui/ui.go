@@ -145,6 +145,8 @@ type Server struct {
 	pages   *pages
 	files   *declared
 	fetcher diff.Fetcher
+	// beat is how often the event stream beats (heartbeat).
+	beat time.Duration
 }
 
 // New returns the dashboard of the cluster c served at addr (host:port, as
@@ -158,7 +160,7 @@ func New(c client.WithWatch, cached client.Reader, opts Options, addr string, fe
 	if err != nil {
 		return nil, err
 	}
-	return &Server{c: c, cached: cached, opts: opts, addr: addr, guard: g, pages: p, files: newDeclared(fetcher), fetcher: fetcher}, nil
+	return &Server{c: c, cached: cached, opts: opts, addr: addr, guard: g, pages: p, files: newDeclared(fetcher), fetcher: fetcher, beat: heartbeat}, nil
 }
 
 // URL is the address to open, with the session token.

@@ -187,7 +187,10 @@ func testEvents(t *testing.T, w *world, s *served) {
 		t.Fatalf("Content-Type %q", ct)
 	}
 	lines := bufio.NewScanner(resp.Body)
-	lines.Scan() // the stream is open: its first line came
+	// Once its watches began, the stream says "change" once, for what
+	// changed before them.
+	for lines.Scan() && lines.Text() != "event: change" {
+	}
 	time.Sleep(time.Second)
 	s2 := w.get(t, "base")
 	s2.Annotations = map[string]string{"test": "changed"}
