@@ -114,14 +114,14 @@ func bootstrapOptions(c *cli.Context) (bootstrap.Options, error) {
 	return bootstrap.Options{
 		AgeKey: ageKey,
 		URL:    url, Branch: c.String("branch"), Path: path, Insecure: c.Bool("insecure"),
-		Auth:          auth,
-		Author:        git.Signature{Name: c.String("author-name"), Email: c.String("author-email")},
+		Auth:            auth,
+		Author:          git.Signature{Name: c.String("author-name"), Email: c.String("author-email")},
 		Flags:           repo.Flags{Version: c.String("version"), Image: c.String("image"), LogLevel: c.String("log-level"), Interval: c.Duration("interval"), Webhook: c.Bool("webhook"), WebhookNodePort: webhookNodePort(c)},
 		WebhookHostPort: webhookHostPort(c),
-		CLIVersion:    labelSafe(version.Get().Version),
-		Timeout:       c.Duration("timeout"),
-		AcceptHostKey: c.Bool("accept-host-key"),
-		DryRun:        c.Bool("dry-run"),
+		CLIVersion:      labelSafe(version.Get().Version),
+		Timeout:         c.Duration("timeout"),
+		AcceptHostKey:   c.Bool("accept-host-key"),
+		DryRun:          c.Bool("dry-run"),
 	}, nil
 }
 
