@@ -10,7 +10,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/yaml"
 
-	capstanv1 "github.com/capstan-gitops/capstan/api/v1"
 	"github.com/capstan-gitops/capstan/components/manifests"
 )
 
@@ -147,23 +146,8 @@ func ParseSettings(data []byte) (*Settings, error) {
 		}
 		st.WebhookNodePort = int32(port)
 	}
-	if _, err := ParseNotify(st.Notify); err != nil {
+	if _, err := manifests.ParseNotify(st.Notify); err != nil {
 		return nil, fmt.Errorf("reading stored bootstrap settings: %w", err)
 	}
 	return st, nil
-}
-
-// ParseNotify reads the notify setting: a YAML list of spec.notify entries.
-// Empty is none.
-func ParseNotify(setting string) ([]capstanv1.Notify, error) {
-	var targets []capstanv1.Notify
-	if err := yaml.UnmarshalStrict([]byte(setting), &targets); err != nil {
-		return nil, fmt.Errorf("%s: %w", manifests.NotifySettingKey, err)
-	}
-	for i, t := range targets {
-		if t.Type == "" {
-			return nil, fmt.Errorf("%s: entry %d has no type", manifests.NotifySettingKey, i+1)
-		}
-	}
-	return targets, nil
 }
