@@ -74,7 +74,6 @@ func TestBootstrapWebhook(t *testing.T) {
 
 	r := capstan(t, f.env(), f.bootstrapArgs(cluster.Kubeconfig, "--webhook")...)
 	mustSucceed(t, "bootstrap --webhook", r)
-	t.Logf("bootstrap --webhook output:\n%s", r.stdout)
 	path, token := printedField(r.stdout, "path"), printedField(r.stdout, "secret")
 	if ct := printedField(r.stdout, "content type"); ct != "application/json" {
 		t.Errorf("printed content type %q, want application/json", ct)
