@@ -21,9 +21,12 @@ type webhookInfo struct {
 	// Token is the new token, set only by the run that generated it: it
 	// is printed once and kept only in the cluster.
 	Token string
-	// HostURL is where this machine reaches the receiver (a k3d host
-	// port); empty when only a tunnel or an Ingress can.
-	HostURL string
+	// HostPort is where this machine reaches the receiver (a k3d host
+	// port); 0 when only a tunnel or an Ingress can.
+	HostPort int
+	// Reused is set when the cluster behind HostPort existed before this
+	// run: k3d publishes ports only when it creates a cluster.
+	Reused bool
 }
 
 // ensureWebhookToken keeps the root Sync's webhook token Secret: an
@@ -38,7 +41,8 @@ func (r *run) ensureWebhookToken(ctx context.Context) (string, error) {
 		r.webhook.Token = token
 	}
 	if p := r.opts.WebhookHostPort; p > 0 {
-		r.webhook.HostURL = fmt.Sprintf("http://127.0.0.1:%d", p)
+		r.webhook.HostPort = p
+		r.webhook.Reused = !r.cluster.Created
 	}
 	return manifests.Namespace + "/" + repo.WebhookSecret, nil
 }
@@ -58,8 +62,13 @@ func (r *run) publishedWebhookPath(ctx context.Context) {
 func (w webhookInfo) write(out io.Writer) {
 	fmt.Fprintf(out, "\nWebhook receiver of the root Sync (register it at the git host for push events):\n")
 	fmt.Fprintf(out, "  path:          %s\n", w.Path)
-	if w.HostURL != "" {
-		fmt.Fprintf(out, "  local URL:     %s%s (point your tunnel at %s)\n", w.HostURL, w.Path, w.HostURL)
+	if w.HostPort > 0 {
+		local := fmt.Sprintf("http://127.0.0.1:%d", w.HostPort)
+		fmt.Fprintf(out, "  local URL:     %s%s (point your tunnel at %s)\n", local, w.Path, local)
+		if w.Reused {
+			fmt.Fprintf(out, "  (the k3d cluster existed: k3d maps host ports only when it creates one; if the URL does not answer,\n"+
+				"   run kubectl -n %s port-forward svc/%s %d:80)\n", manifests.Namespace, manifests.WebhookServiceName, w.HostPort)
+		}
 	} else {
 		fmt.Fprintf(out, "  URL:           https://<your tunnel or ingress to service %s/%s>%s\n", manifests.Namespace, manifests.WebhookServiceName, w.Path)
 	}

@@ -14,8 +14,9 @@ func TestWebhookInfoGolden(t *testing.T) {
 		name string
 		info webhookInfo
 	}{
-		{"webhook-new-k3d", webhookInfo{Path: path, Token: "f00d" + "0000000000000000000000000000000000000000000000000000000000", HostURL: "http://127.0.0.1:9292"}},
+		{"webhook-new-k3d", webhookInfo{Path: path, Token: "f00d" + "0000000000000000000000000000000000000000000000000000000000", HostPort: 9292}},
 		{"webhook-kept", webhookInfo{Path: path}},
+		{"webhook-kept-k3d-existing", webhookInfo{Path: path, HostPort: 9292, Reused: true}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
