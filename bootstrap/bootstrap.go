@@ -48,6 +48,10 @@ type Options struct {
 	// the cluster as the Secret the root Sync decrypts SOPS-encrypted files
 	// with, before the root Sync first runs; never in git.
 	AgeKey []byte
+	// WebhookHostPort is the host port a k3d cluster publishes the webhook
+	// receiver on (Flags.WebhookNodePort); 0 when there is none. It only
+	// shapes the printed URL.
+	WebhookHostPort int
 	// ControllerBinary is the static linux executable put into the
 	// controller image when Deps.Images is set (default: this executable).
 	ControllerBinary string
@@ -88,6 +92,8 @@ type run struct {
 	client   client.Client
 	// generatedKey is the public half of a deploy key made by this run.
 	generatedKey string
+	// webhook is what to register at the git host, with --webhook.
+	webhook *webhookInfo
 }
 
 // Run bootstraps: cluster, preflight, git, image (k3d only), credentials,
@@ -109,7 +115,14 @@ func Run(ctx context.Context, opts Options, deps Deps) error {
 	if opts.DryRun {
 		return r.dryRun(ctx)
 	}
-	return r.plan().Execute(ctx, deps.Reporter)
+	if err := r.plan().Execute(ctx, deps.Reporter); err != nil {
+		return err
+	}
+	if r.webhook != nil {
+		r.publishedWebhookPath(ctx)
+		r.webhook.write(deps.Out)
+	}
+	return nil
 }
 
 func (r *run) plan() steps.Plan {

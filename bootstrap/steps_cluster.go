@@ -52,7 +52,8 @@ func displayName(c clusters.Cluster) string {
 // applyCredentials creates or updates the git credentials Secret. It is
 // never written to git nor printed.
 // The age key's Secret is applied here too, before Install creates the root
-// Sync, so that its very first reconcile decrypts.
+// Sync, so that its very first reconcile decrypts, and the webhook token's
+// Secret is kept or made.
 func (r *run) applyCredentials(ctx context.Context) (string, error) {
 	var stored []string
 	if !r.opts.Auth.IsZero() {
@@ -66,6 +67,13 @@ func (r *run) applyCredentials(ctx context.Context) (string, error) {
 			return "", err
 		}
 		stored = append(stored, manifests.Namespace+"/"+repo.DecryptionSecret)
+	}
+	if r.in.Settings.Webhook {
+		name, err := r.ensureWebhookToken(ctx)
+		if err != nil {
+			return "", err
+		}
+		stored = append(stored, name)
 	}
 	if len(stored) == 0 {
 		return "none needed", nil

@@ -75,8 +75,9 @@ func newTarget(t *testing.T) *target {
 }
 
 // runControllerWhenInstalled waits for the controller's ServiceAccount and
-// runs `capstan controller` with its token until the test ends.
-func (tg *target) runControllerWhenInstalled(t *testing.T) {
+// runs `capstan controller` with its token and extra flags until the test
+// ends.
+func (tg *target) runControllerWhenInstalled(t *testing.T, flags ...string) {
 	ctx := t.Context()
 	key := client.ObjectKey{Namespace: manifests.Namespace, Name: manifests.ControllerName}
 	err := wait.PollUntilContextCancel(ctx, 100*time.Millisecond, true, func(ctx context.Context) (bool, error) {
@@ -85,7 +86,7 @@ func (tg *target) runControllerWhenInstalled(t *testing.T) {
 	if err != nil {
 		return
 	}
-	runController(ctx, t, tg.cluster.Config)
+	runController(ctx, t, tg.cluster.Config, flags...)
 }
 
 func (tg *target) rootSync(t *testing.T) *capstanv1.Sync {

@@ -81,7 +81,7 @@ func controllerArgs(kubeconfig, workDir string) []string {
 // controllerCmd prepares `capstan controller` with a token of the
 // capstan-controller ServiceAccount of the cluster that admin reaches, so
 // that the controller is held to its RBAC as in a pod.
-func controllerCmd(ctx context.Context, t *testing.T, admin *rest.Config) (*exec.Cmd, error) {
+func controllerCmd(ctx context.Context, t *testing.T, admin *rest.Config, flags ...string) (*exec.Cmd, error) {
 	cfg, err := testenv.ServiceAccountConfig(ctx, admin, manifests.Namespace, manifests.ControllerName)
 	if err != nil {
 		return nil, fmt.Errorf("controller token: %w", err)
@@ -90,13 +90,13 @@ func controllerCmd(ctx context.Context, t *testing.T, admin *rest.Config) (*exec
 	if err := testenv.WriteKubeconfig(cfg, kc); err != nil {
 		return nil, fmt.Errorf("controller kubeconfig: %w", err)
 	}
-	return exec.CommandContext(ctx, binary, controllerArgs(kc, t.TempDir())...), nil
+	return exec.CommandContext(ctx, binary, append(controllerArgs(kc, t.TempDir()), flags...)...), nil
 }
 
 // runController runs the controller with its ServiceAccount's token until
 // ctx is done, and shows its logs if the test failed.
-func runController(ctx context.Context, t *testing.T, admin *rest.Config) {
-	cmd, err := controllerCmd(ctx, t, admin)
+func runController(ctx context.Context, t *testing.T, admin *rest.Config, flags ...string) {
+	cmd, err := controllerCmd(ctx, t, admin, flags...)
 	if err != nil {
 		t.Error(err)
 		return

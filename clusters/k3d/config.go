@@ -84,6 +84,9 @@ func simpleConfig(opts Options, base v1alpha5.SimpleConfig, apiPort int, apiHost
 	if c.ExposeAPI.HostIP == "" {
 		c.ExposeAPI.HostIP = apiHostIP
 	}
+	for _, m := range opts.Ports {
+		c.Ports = append(c.Ports, portMapping(m, c.ExposeAPI.HostIP))
+	}
 	c.Options.K3dOptions.Wait = true
 	if opts.Timeout > 0 {
 		c.Options.K3dOptions.Timeout = opts.Timeout
@@ -95,6 +98,16 @@ func simpleConfig(opts Options, base v1alpha5.SimpleConfig, apiPort int, apiHost
 	// context itself, into the file it was given.
 	c.Options.KubeconfigOptions = v1alpha5.SimpleConfigOptionsKubeconfig{}
 	return c
+}
+
+// portMapping is m as a k3d port flag on the load balancer, published on
+// hostIP (where the API port is: loopback for a local engine).
+func portMapping(m PortMapping, hostIP string) v1alpha5.PortWithNodeFilters {
+	port := fmt.Sprintf("%d:%d", m.HostPort, m.NodePort)
+	if hostIP != "" && hostIP != "0.0.0.0" {
+		port = hostIP + ":" + port
+	}
+	return v1alpha5.PortWithNodeFilters{Port: port, NodeFilters: []string{"loadbalancer"}}
 }
 
 func clusterName(opts Options, base v1alpha5.SimpleConfig) string {

@@ -218,3 +218,22 @@ func TestAPIHostIP(t *testing.T) {
 		})
 	}
 }
+
+// TestClusterConfigPublishesPorts maps a host port to a node port through
+// the load balancer, on the API's loopback address.
+func TestClusterConfigPublishesPorts(t *testing.T) {
+	t.Parallel()
+	opts := Options{Ports: []PortMapping{{HostPort: 9292, NodePort: 32292}}}
+	simple := simpleConfig(opts, v1alpha5.SimpleConfig{}, 41000, "127.0.0.1")
+	if len(simple.Ports) != 1 || simple.Ports[0].Port != "127.0.0.1:9292:32292" || simple.Ports[0].NodeFilters[0] != "loadbalancer" {
+		t.Fatalf("simple ports = %+v, want 127.0.0.1:9292:32292@loadbalancer", simple.Ports)
+	}
+	cfg, err := clusterConfig(t.Context(), runtimes.Docker, simple, "", helperImages{})
+	if err != nil {
+		t.Fatalf("clusterConfig: %v", err)
+	}
+	bindings := cfg.Cluster.ServerLoadBalancer.Node.Ports["32292/tcp"]
+	if len(bindings) != 1 || bindings[0].HostPort != "9292" || bindings[0].HostIP != "127.0.0.1" {
+		t.Errorf("load balancer port 32292/tcp bindings = %+v, want 127.0.0.1:9292", bindings)
+	}
+}

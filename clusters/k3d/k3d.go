@@ -77,6 +77,16 @@ type Options struct {
 	Kubeconfig string
 	// Timeout bounds cluster creation (default DefaultTimeout).
 	Timeout time.Duration
+	// Ports publish node ports of a new cluster on host ports, through its
+	// load balancer (k3d's --port HOST:NODEPORT@loadbalancer). A cluster
+	// that exists already keeps the ports it was created with.
+	Ports []PortMapping
+}
+
+// PortMapping publishes NodePort of every node on HostPort of this machine.
+type PortMapping struct {
+	HostPort int
+	NodePort int32
 }
 
 // Provider is the clusters.Provider for a k3d cluster. Its methods must not

@@ -15,6 +15,7 @@ import (
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
@@ -156,5 +157,7 @@ func newReconciler(mgr ctrl.Manager, opts Options) (*Reconciler, error) {
 		Metrics:  m,
 		Limits:   build.DefaultLimits(),
 		Builds:   NewBuildCache(),
+		// The controller's namespace holds bootstrap's settings.
+		NotifySettings: client.ObjectKey{Namespace: opts.LeaderElectionNamespace, Name: manifests.SettingsName},
 	}, nil
 }

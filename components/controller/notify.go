@@ -10,6 +10,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	capstanv1 "github.com/capstan-gitops/capstan/api/v1"
+	"github.com/capstan-gitops/capstan/components/manifests"
 	"github.com/capstan-gitops/capstan/internal/notify"
 )
 
@@ -18,16 +19,39 @@ type Notifier interface {
 	Notify(key string, targets []notify.Target, ev notify.Event)
 }
 
-// notifyTargets reads the Secrets of sync's spec.notify entries. An entry
+// notifyEntries are the targets sync reports to: its own spec.notify, or,
+// when it has none, the notify setting (NotifySettings), whose Secrets live
+// in the setting's namespace. A missing or unreadable setting sends
+// nothing and never fails a reconcile.
+func (r *Reconciler) notifyEntries(ctx context.Context, sync *capstanv1.Sync) ([]capstanv1.Notify, string) {
+	if len(sync.Spec.Notify) > 0 || r.NotifySettings.Name == "" {
+		return sync.Spec.Notify, sync.Namespace
+	}
+	cm := &corev1.ConfigMap{}
+	if err := r.Reader.Get(ctx, r.NotifySettings, cm); err != nil {
+		if client.IgnoreNotFound(err) != nil {
+			ctrl.LoggerFrom(ctx).Info("notify setting unavailable", "error", err)
+		}
+		return nil, ""
+	}
+	entries, err := manifests.ParseNotify(cm.Data[manifests.NotifySettingKey])
+	if err != nil {
+		ctrl.LoggerFrom(ctx).Info("notify setting invalid", "configmap", r.NotifySettings.String(), "error", err)
+		return nil, ""
+	}
+	return entries, r.NotifySettings.Namespace
+}
+
+// notifyTargets reads the Secrets of entries from namespace. An entry
 // whose Secret is missing is sent without a token, which Build refuses
 // with a log line: a notification never fails a reconcile.
-func (r *Reconciler) notifyTargets(ctx context.Context, sync *capstanv1.Sync) []notify.Target {
-	targets := make([]notify.Target, 0, len(sync.Spec.Notify))
-	for _, n := range sync.Spec.Notify {
+func (r *Reconciler) notifyTargets(ctx context.Context, entries []capstanv1.Notify, namespace string) []notify.Target {
+	targets := make([]notify.Target, 0, len(entries))
+	for _, n := range entries {
 		t := notify.Target{Type: n.Type, URL: n.URL, Events: n.Events}
 		if n.SecretRef != nil {
 			secret := &corev1.Secret{}
-			key := client.ObjectKey{Namespace: sync.Namespace, Name: n.SecretRef.Name}
+			key := client.ObjectKey{Namespace: namespace, Name: n.SecretRef.Name}
 			if err := r.Reader.Get(ctx, key, secret); err != nil {
 				ctrl.LoggerFrom(ctx).Info("notification secret unavailable", "secret", n.SecretRef.Name, "error", client.IgnoreNotFound(err))
 			} else {
@@ -42,12 +66,16 @@ func (r *Reconciler) notifyTargets(ctx context.Context, sync *capstanv1.Sync) []
 	return targets
 }
 
-// notify tells sync's spec.notify targets that revision reached state.
+// notify tells sync's notification targets that revision reached state.
 func (r *Reconciler) notify(ctx context.Context, sync *capstanv1.Sync, revision string, state notify.State, msg string) {
-	if r.Notifier == nil || len(sync.Spec.Notify) == 0 || revision == "" {
+	if r.Notifier == nil || revision == "" {
 		return
 	}
-	r.Notifier.Notify(string(sync.UID), r.notifyTargets(ctx, sync), notify.Event{
+	entries, namespace := r.notifyEntries(ctx, sync)
+	if len(entries) == 0 {
+		return
+	}
+	r.Notifier.Notify(string(sync.UID), r.notifyTargets(ctx, entries, namespace), notify.Event{
 		Namespace: sync.Namespace, Name: sync.Name, RepoURL: sync.Spec.URL,
 		Revision: revision, State: state, Message: msg,
 	})

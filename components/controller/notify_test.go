@@ -1,18 +1,25 @@
 package controller
 
 import (
+	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
 
 	capstanv1 "github.com/capstan-gitops/capstan/api/v1"
+	"github.com/capstan-gitops/capstan/components/manifests"
 	"github.com/capstan-gitops/capstan/internal/testenv"
 )
 
@@ -118,10 +125,66 @@ func TestNotifyStatusesAndAlerts(t *testing.T) {
 			t.Errorf("status %d = %q, want %q capstan/%s/notified ...", i, statuses[i], w, ns)
 		}
 	}
-	if !strings.Contains(statuses[3], "web") {
-		t.Errorf("failure status %q does not name the Deployment", statuses[3])
+	if cause := " Deployment " + ns + "/web: ImagePullBackOff"; !strings.Contains(statuses[3], cause) {
+		t.Errorf("failure status %q does not name the root cause %q", statuses[3], cause)
 	}
 	if len(alerts) != 2 || !strings.Contains(alerts[0], "failed at "+rev2) || !strings.Contains(alerts[1], "healthy again at "+rev3) {
-		t.Errorf("alerts = %q, want one failure at %s and one recovery at %s", alerts, rev2, rev3)
+		t.Fatalf("alerts = %q, want one failure at %s and one recovery at %s", alerts, rev2, rev3)
+	}
+	if !strings.Contains(alerts[0], "Deployment "+ns+"/web: ImagePullBackOff") {
+		t.Errorf("failure alert %q does not name the root cause", alerts[0])
+	}
+}
+
+// TestNotifySettingAppliesToEverySync sets bootstrap's notify setting (the
+// notify key of settings.yaml, in the controller's namespace): a Sync
+// without spec.notify posts its commit statuses there, with the setting's
+// Secret; a Sync with its own spec.notify does not.
+func TestNotifySettingAppliesToEverySync(t *testing.T) {
+	t.Parallel()
+	ns := env.cluster.Namespace(t)
+	host := &statusHost{token: "setting-token"}
+	hs := httptest.NewServer(host)
+	t.Cleanup(hs.Close)
+	srv := testenv.NewGitServer(t)
+	srv.InitRepo(t, "team/config")
+	r := &repo{srv: srv, name: "team/config"}
+
+	sys := manifests.Namespace
+	if err := env.admin.Create(t.Context(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: sys}}); err != nil && !apierrors.IsAlreadyExists(err) {
+		t.Fatal(err)
+	}
+	secret := createSecret(t, sys, "notify-setting-"+ns, map[string][]byte{"token": []byte(host.token)})
+	settings := &corev1.ConfigMap{
+		ObjectMeta: metav1.ObjectMeta{Name: manifests.SettingsName, Namespace: sys},
+		Data:       map[string]string{manifests.NotifySettingKey: fmt.Sprintf("- type: github\n  url: %s/api\n  secretRef: {name: %s}\n", hs.URL, secret)},
+	}
+	if err := env.admin.Create(t.Context(), settings); err != nil {
+		t.Fatalf("creating the settings: %v", err)
+	}
+	t.Cleanup(func() { _ = env.admin.Delete(context.Background(), settings) })
+
+	rev := r.commit(t, map[string]string{"cm.yaml": configMap(ns, "c", "one")})
+	r.newSync(t, ns, "by-setting", nil)
+	r.newSync(t, ns, "own-notify", func(s *capstanv1.SyncSpec) {
+		s.Notify = []capstanv1.Notify{{Type: capstanv1.NotifySlack, URL: hs.URL + "/slack/T000/B000"}}
+	})
+	waitReady(t, ns, "by-setting", rev)
+	waitReady(t, ns, "own-notify", rev)
+	sha := rev[strings.Index(rev, ":")+1:]
+	want := []string{sha + " pending capstan/" + ns + "/by-setting applying", sha + " success capstan/" + ns + "/by-setting applied and healthy"}
+	var mine []string
+	err := wait.PollUntilContextTimeout(t.Context(), 200*time.Millisecond, 30*time.Second, true, func(context.Context) (bool, error) {
+		statuses, _ := host.seen()
+		mine = mine[:0]
+		for _, s := range statuses {
+			if strings.Contains(s, " capstan/"+ns+"/") { // other tests' Syncs may report here too
+				mine = append(mine, s)
+			}
+		}
+		return len(mine) >= len(want), nil
+	})
+	if err != nil || !slices.Equal(mine, want) {
+		t.Fatalf("commit statuses of this namespace = %q, want %q", mine, want)
 	}
 }

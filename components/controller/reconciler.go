@@ -55,6 +55,10 @@ type Reconciler struct {
 	Builds *BuildCache
 	// Notifier sends spec.notify notifications; nil sends none.
 	Notifier Notifier
+	// NotifySettings is the ConfigMap whose notify setting lists the
+	// targets of every Sync without spec.notify (bootstrap's settings in
+	// the controller's namespace); empty means none.
+	NotifySettings client.ObjectKey
 }
 
 // SetupWithManager registers the reconciler with mgr.

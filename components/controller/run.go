@@ -147,7 +147,7 @@ func (run *run) applyAndPrune(ctx context.Context, old apply.Inventory) outcome 
 		err := mgr.Wait(ctx, withoutSelf(desired.Refs(), run.sync), remaining(ctx))
 		start = run.took("health", start)
 		if err != nil {
-			o.err, o.reason = err, capstanv1.HealthCheckFailedReason
+			o.err, o.reason = withCause(ctx, mgr, desired.Refs(), err), capstanv1.HealthCheckFailedReason
 			return o
 		}
 	}
@@ -272,4 +272,18 @@ func (run *run) finish(o outcome) ctrl.Result {
 	}
 	apimeta.RemoveStatusCondition(&s.Status.Conditions, capstanv1.StalledCondition)
 	return ctrl.Result{RequeueAfter: min(s.SourceInterval(), s.RetryInterval())}
+}
+
+// withCause puts first in a failed health check what the pods of the first
+// workload that is not ready say ("Deployment web/app: ImagePullBackOff: waiting
+// for health: ..."), so a status, an alert or a commit status's short
+// description names the root cause. The wait may have used up ctx, so the
+// pods are read with a short time of their own.
+func withCause(ctx context.Context, mgr *apply.Manager, refs []apply.Ref, err error) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if cause := mgr.Cause(ctx, refs); cause != "" {
+		return fmt.Errorf("%s: %w", cause, err)
+	}
+	return err
 }

@@ -20,6 +20,14 @@ const (
 	ControllerName = "capstan-controller"
 	// WebhookServiceName is the Service of the webhook receiver.
 	WebhookServiceName = "capstan-webhook"
+	// WebhookPort is the receiver's container port.
+	WebhookPort = 9292
+	// SettingsName is the ConfigMap of bootstrap's settings (settings.yaml
+	// in git), applied to the controller's namespace by the root Sync.
+	SettingsName = "capstan-bootstrap"
+	// NotifySettingKey is the key of SettingsName that holds the default
+	// notification targets of every Sync without its own spec.notify.
+	NotifySettingKey = "notify"
 	// ContainerName is the name of the controller's container.
 	ContainerName = "manager"
 	// CRDName is the name of the Sync CustomResourceDefinition.

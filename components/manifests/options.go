@@ -22,6 +22,10 @@ type Options struct {
 	Namespace string
 	// LogLevel of the controller: one of LogLevels; empty means DefaultLogLevel.
 	LogLevel string
+	// WebhookNodePort makes the webhook Service a NodePort Service on this
+	// port (30000-32767), which a k3d host port maps to; 0 keeps it
+	// ClusterIP.
+	WebhookNodePort int32
 }
 
 // DefaultOptions returns the options that install the given version with its
@@ -70,6 +74,9 @@ func (o Options) Validate() error {
 	}
 	if o.LogLevel != "" && !slices.Contains(LogLevels(), o.LogLevel) {
 		errs = append(errs, fmt.Errorf("log level %q is not one of %s", o.LogLevel, strings.Join(LogLevels(), ", ")))
+	}
+	if p := o.WebhookNodePort; p != 0 && (p < 30000 || p > 32767) {
+		errs = append(errs, fmt.Errorf("webhook node port %d is not in 30000-32767", p))
 	}
 	if len(errs) > 0 {
 		return fmt.Errorf("invalid manifest options: %w", errors.Join(errs...))

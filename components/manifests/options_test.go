@@ -32,6 +32,8 @@ func TestOptionsValidate(t *testing.T) {
 		{name: "image with quote", opts: with(func(o *Options) { o.Image = `ghcr.io/x/y:"v1"` }), wantErr: "not an image reference"},
 		{name: "image too long", opts: with(func(o *Options) { o.Image = "a" + strings.Repeat("b", maxImageLength) }), wantErr: "not an image reference"},
 		{name: "bad namespace", opts: with(func(o *Options) { o.Namespace = "Capstan_System" }), wantErr: "namespace"},
+		{name: "webhook node port", opts: with(func(o *Options) { o.WebhookNodePort = 32292 })},
+		{name: "webhook port outside the node port range", opts: with(func(o *Options) { o.WebhookNodePort = 9292 }), wantErr: "webhook node port 9292"},
 		{name: "several problems", opts: Options{LogLevel: "loud", Image: " "}, wantErr: "version is empty"},
 	}
 	for _, tt := range tests {

@@ -13,6 +13,8 @@ func TestRenderYAMLGolden(t *testing.T) {
 	custom := DefaultOptions("v0.2.0-rc.1")
 	custom.Image = "registry.example.com:5000/team/capstan@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 	custom.LogLevel = "debug"
+	nodePort := DefaultOptions("v0.1.0")
+	nodePort.WebhookNodePort = 32292
 
 	tests := []struct {
 		name   string
@@ -21,6 +23,7 @@ func TestRenderYAMLGolden(t *testing.T) {
 	}{
 		{name: "default", golden: "render-default", opts: DefaultOptions("v0.1.0")},
 		{name: "custom image and log level", golden: "render-custom", opts: custom},
+		{name: "webhook on a node port", golden: "render-webhook-nodeport", opts: nodePort},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

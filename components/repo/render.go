@@ -29,6 +29,9 @@ const (
 	DecryptionSecret = "capstan-sops"
 	// AgeKeyEntry is the key of DecryptionSecret holding the identities.
 	AgeKeyEntry = "age" + capstanv1.AgeKeySuffix
+	// WebhookSecret holds the root Sync's webhook token under
+	// capstanv1.WebhookTokenKey; never in git.
+	WebhookSecret = "capstan-webhook-token"
 )
 
 // Input is what the rendered repository files depend on.
@@ -50,6 +53,7 @@ func (in Input) Dir() string { return path.Join(in.Path, DirName) }
 func RenderFiles(in Input) (map[string][]byte, error) {
 	opts := manifests.DefaultOptions(in.Settings.Version)
 	opts.Image, opts.LogLevel = in.Settings.Image, in.Settings.LogLevel
+	opts.WebhookNodePort = in.Settings.WebhookNodePort
 	components, err := manifests.RenderYAML(opts)
 	if err != nil {
 		return nil, fmt.Errorf("rendering components: %w", err)
@@ -87,6 +91,9 @@ func rootSync(in Input) *capstanv1.Sync {
 	}
 	if in.HasCredentials {
 		s.Spec.SecretRef = &capstanv1.LocalObjectReference{Name: CredentialsSecret}
+	}
+	if in.Settings.Webhook {
+		s.Spec.Webhook = &capstanv1.Webhook{SecretRef: capstanv1.LocalObjectReference{Name: WebhookSecret}}
 	}
 	if in.HasDecryption {
 		s.Spec.Decryption = &capstanv1.Decryption{Provider: capstanv1.SOPSProvider, SecretRef: capstanv1.LocalObjectReference{Name: DecryptionSecret}}

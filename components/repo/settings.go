@@ -2,6 +2,7 @@ package repo
 
 import (
 	"fmt"
+	"strconv"
 	"time"
 
 	"golang.org/x/mod/semver"
@@ -20,6 +21,17 @@ type Settings struct {
 	Image    string
 	LogLevel string
 	Interval time.Duration
+	// Webhook turns on the root Sync's webhook receiver, with its token in
+	// the Secret WebhookSecret (bootstrap --webhook).
+	Webhook bool
+	// WebhookNodePort publishes the receiver's Service on this node port
+	// (bootstrap --webhook --k3d maps a host port to it); 0 keeps it
+	// inside the cluster.
+	WebhookNodePort int32
+	// Notify is the notify setting: a YAML list of spec.notify entries
+	// that every Sync without its own spec.notify reports to, their
+	// Secrets read from the controller's namespace. Empty sends nothing.
+	Notify string
 }
 
 // Flags are the settings a user gave on the command line; empty means not given.
@@ -28,10 +40,21 @@ type Flags struct {
 	Image    string
 	LogLevel string
 	Interval time.Duration
+	// Webhook turns the webhook receiver on; false keeps what is stored.
+	Webhook bool
+	// WebhookNodePort publishes the receiver on a node port; 0 keeps what is stored.
+	WebhookNodePort int32
 }
 
 // SettingsName is the name of the ConfigMap holding the stored settings.
-const SettingsName = "capstan-bootstrap"
+const SettingsName = manifests.SettingsName
+
+// Keys of the stored settings that are written only when set, so that an
+// install without them renders the same file as before they existed.
+const (
+	webhookKey         = "webhook"
+	webhookNodePortKey = "webhookNodePort"
+)
 
 // Resolve decides the settings of this run from the flags, the settings
 // stored in the repository (nil on a first bootstrap) and the CLI's own
@@ -60,6 +83,12 @@ func Resolve(flags Flags, stored *Settings, cliVersion string) (Settings, string
 	if flags.Interval > 0 {
 		s.Interval = flags.Interval
 	}
+	if flags.Webhook {
+		s.Webhook = true
+	}
+	if flags.WebhookNodePort > 0 {
+		s.WebhookNodePort = flags.WebhookNodePort
+	}
 	return s, note
 }
 
@@ -71,15 +100,25 @@ func newer(a, b string) bool {
 
 // settingsConfigMap renders s as the stored ConfigMap.
 func settingsConfigMap(s Settings) *corev1.ConfigMap {
+	data := map[string]string{
+		"version":  s.Version,
+		"image":    s.Image,
+		"logLevel": s.LogLevel,
+		"interval": s.Interval.String(),
+	}
+	if s.Webhook {
+		data[webhookKey] = "true"
+	}
+	if s.WebhookNodePort > 0 {
+		data[webhookNodePortKey] = strconv.Itoa(int(s.WebhookNodePort))
+	}
+	if s.Notify != "" {
+		data[manifests.NotifySettingKey] = s.Notify
+	}
 	return &corev1.ConfigMap{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "ConfigMap"},
 		ObjectMeta: metav1.ObjectMeta{Name: SettingsName, Namespace: manifests.Namespace},
-		Data: map[string]string{
-			"version":  s.Version,
-			"image":    s.Image,
-			"logLevel": s.LogLevel,
-			"interval": s.Interval.String(),
-		},
+		Data:       data,
 	}
 }
 
@@ -93,5 +132,22 @@ func ParseSettings(data []byte) (*Settings, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading stored bootstrap settings: interval: %w", err)
 	}
-	return &Settings{Version: cm.Data["version"], Image: cm.Data["image"], LogLevel: cm.Data["logLevel"], Interval: interval}, nil
+	st := &Settings{Version: cm.Data["version"], Image: cm.Data["image"], LogLevel: cm.Data["logLevel"], Interval: interval,
+		Notify: cm.Data[manifests.NotifySettingKey]}
+	if v, ok := cm.Data[webhookKey]; ok {
+		if st.Webhook, err = strconv.ParseBool(v); err != nil {
+			return nil, fmt.Errorf("reading stored bootstrap settings: %s: %w", webhookKey, err)
+		}
+	}
+	if v, ok := cm.Data[webhookNodePortKey]; ok {
+		port, err := strconv.ParseInt(v, 10, 32)
+		if err != nil {
+			return nil, fmt.Errorf("reading stored bootstrap settings: %s: %w", webhookNodePortKey, err)
+		}
+		st.WebhookNodePort = int32(port)
+	}
+	if _, err := manifests.ParseNotify(st.Notify); err != nil {
+		return nil, fmt.Errorf("reading stored bootstrap settings: %w", err)
+	}
+	return st, nil
 }

@@ -1,13 +1,12 @@
 package ui
 
 import (
-	"fmt"
-	"strings"
-
 	"github.com/fluxcd/cli-utils/pkg/kstatus/status"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
+
+	"github.com/capstan-gitops/capstan/internal/podstatus"
 )
 
 // badge is how a state shows: a CSS class for color, and an icon and a word
@@ -32,7 +31,7 @@ func healthOf(u *unstructured.Unstructured) (badge, string, string) {
 	if u.GetKind() == "Pod" && u.GetAPIVersion() == "v1" {
 		pod := &corev1.Pod{}
 		if err := runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, pod); err == nil {
-			if reason, msg, bad := podTrouble(pod); bad {
+			if reason, msg, bad := podstatus.Trouble(pod); bad {
 				return degraded, reason, msg
 			}
 		}
@@ -66,40 +65,4 @@ func failedReason(u *unstructured.Unstructured) string {
 		}
 	}
 	return "Failed"
-}
-
-// benign are the waiting reasons of a container that is starting normally.
-var benign = map[string]bool{"": true, "ContainerCreating": true, "PodInitializing": true}
-
-// podTrouble reports why a pod cannot run, if it cannot.
-func podTrouble(p *corev1.Pod) (reason, message string, bad bool) {
-	if p.Status.Phase == corev1.PodFailed {
-		return orWord(p.Status.Reason, "Failed"), p.Status.Message, true
-	}
-	for _, c := range p.Status.Conditions {
-		if c.Type == corev1.PodScheduled && c.Status == corev1.ConditionFalse && c.Reason == corev1.PodReasonUnschedulable {
-			return c.Reason, c.Message, true
-		}
-	}
-	statuses := append(append([]corev1.ContainerStatus{}, p.Status.InitContainerStatuses...), p.Status.ContainerStatuses...)
-	for _, cs := range statuses {
-		if w := cs.State.Waiting; w != nil && !benign[w.Reason] {
-			return w.Reason, containerMessage(cs.Name, w.Message), true
-		}
-		if t := cs.State.Terminated; t != nil && t.ExitCode != 0 {
-			return orWord(t.Reason, "Error"), containerMessage(cs.Name, fmt.Sprintf("exit code %d %s", t.ExitCode, t.Message)), true
-		}
-	}
-	return "", "", false
-}
-
-func containerMessage(name, msg string) string {
-	return strings.TrimSpace("container " + name + ": " + msg)
-}
-
-func orWord(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
 }

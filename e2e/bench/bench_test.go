@@ -30,6 +30,9 @@ type config struct {
 	parallelism []int         // BENCH_PARALLELISM (1,4,8,16)
 	phases      string        // BENCH_PHASES (limit,sync,dr)
 	timeout     time.Duration // BENCH_TIMEOUT: bound of each wait (15m)
+	// BENCH_SOURCE_INTERVAL: the Sync's sourceInterval while polling is
+	// measured (15s, the default; shorter only to try the bench quickly).
+	sourceInterval time.Duration
 }
 
 func loadConfig(t *testing.T) config {
@@ -63,6 +66,13 @@ func loadConfig(t *testing.T) config {
 			t.Fatalf("BENCH_TIMEOUT=%q: %v", v, err)
 		}
 		c.timeout = d
+	}
+	if v := os.Getenv("BENCH_SOURCE_INTERVAL"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			t.Fatalf("BENCH_SOURCE_INTERVAL=%q: want a positive duration", v)
+		}
+		c.sourceInterval = d
 	}
 	c.binary = os.Getenv("BENCH_BINARY")
 	c.profile = os.Getenv("BENCH_PROFILE") == "1"
@@ -219,7 +229,7 @@ func newSyncEnv(ctx context.Context, t *testing.T, cfg config, binary string, c 
 	if err := testenv.InstallComponents(ctx, admin); err != nil {
 		t.Fatalf("installing components: %v", err)
 	}
-	e := &syncEnv{t: t, cluster: c, admin: admin, srv: testenv.NewGitServer(t), dir: dir, timeout: cfg.timeout}
+	e := &syncEnv{t: t, cluster: c, admin: admin, srv: testenv.NewGitServer(t), dir: dir, timeout: cfg.timeout, sourceInterval: cfg.sourceInterval}
 	if e.ctrl, err = startController(ctx, binary, c.Config, dir, cfg.profile); err != nil {
 		t.Fatal(err)
 	}

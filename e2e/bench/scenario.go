@@ -31,6 +31,9 @@ type syncEnv struct {
 	ctrl    *controllerProc
 	dir     string
 	timeout time.Duration
+	// sourceInterval is the Sync's spec.sourceInterval in measurePoll;
+	// zero is the default (15 s).
+	sourceInterval time.Duration
 }
 
 // figures are one run's measurements, in seconds, MiB or counts.

@@ -67,6 +67,8 @@ func bootstrapFlags() []cli.Flag {
 		&cli.StringFlag{Name: "log-level", Usage: "controller log level: debug, info or error"},
 		&cli.DurationFlag{Name: "timeout", Value: 5 * time.Minute, Usage: "how long to wait for the controller and the first sync"},
 		&cli.BoolFlag{Name: "dry-run", Usage: "print the plan and the files; change nothing"},
+		&cli.BoolFlag{Name: "webhook", Usage: "serve the root Sync's push webhook: a token kept in the cluster (printed once) and the path and content type to register at the git host"},
+		&cli.IntFlag{Name: "webhook-port", Value: defaultWebhookHostPort, Usage: "with --webhook --k3d: the host port a new k3d cluster maps to the receiver, for a tunnel to reach"},
 		ageKeyFileFlag("age identity file (age-keygen) that decrypts the repository's SOPS-encrypted files; stored in the cluster, never in git"),
 		verboseFlag("show every line the libraries log (k3d, Docker) and the full error"),
 	}
@@ -100,6 +102,9 @@ func bootstrapOptions(c *cli.Context) (bootstrap.Options, error) {
 	if err != nil {
 		return bootstrap.Options{}, err
 	}
+	if p := webhookHostPort(c); p > 65535 || (p < 1 && webhookNodePort(c) > 0) {
+		return bootstrap.Options{}, fmt.Errorf("--webhook-port %d is not a port", c.Int("webhook-port"))
+	}
 	var ageKey []byte
 	if f := c.String("age-key-file"); f != "" {
 		if ageKey, err = os.ReadFile(f); err != nil {
@@ -109,14 +114,40 @@ func bootstrapOptions(c *cli.Context) (bootstrap.Options, error) {
 	return bootstrap.Options{
 		AgeKey: ageKey,
 		URL:    url, Branch: c.String("branch"), Path: path, Insecure: c.Bool("insecure"),
-		Auth:          auth,
-		Author:        git.Signature{Name: c.String("author-name"), Email: c.String("author-email")},
-		Flags:         repo.Flags{Version: c.String("version"), Image: c.String("image"), LogLevel: c.String("log-level"), Interval: c.Duration("interval")},
-		CLIVersion:    labelSafe(version.Get().Version),
-		Timeout:       c.Duration("timeout"),
-		AcceptHostKey: c.Bool("accept-host-key"),
-		DryRun:        c.Bool("dry-run"),
+		Auth:            auth,
+		Author:          git.Signature{Name: c.String("author-name"), Email: c.String("author-email")},
+		Flags:           repo.Flags{Version: c.String("version"), Image: c.String("image"), LogLevel: c.String("log-level"), Interval: c.Duration("interval"), Webhook: c.Bool("webhook"), WebhookNodePort: webhookNodePort(c)},
+		WebhookHostPort: webhookHostPort(c),
+		CLIVersion:      labelSafe(version.Get().Version),
+		Timeout:         c.Duration("timeout"),
+		AcceptHostKey:   c.Bool("accept-host-key"),
+		DryRun:          c.Bool("dry-run"),
 	}, nil
+}
+
+// defaultWebhookHostPort is the host port --webhook --k3d publishes the
+// receiver on, unless --webhook-port says otherwise.
+const defaultWebhookHostPort = 9292
+
+// k3dWebhookNodePort is the node port of the webhook Service that a k3d
+// cluster's load balancer maps the host port to.
+const k3dWebhookNodePort int32 = 32292
+
+// webhookNodePort is the node port of the receiver with --webhook --k3d; 0
+// otherwise (the Service stays inside the cluster).
+func webhookNodePort(c *cli.Context) int32 {
+	if c.Bool("webhook") && c.String("k3d") != "" {
+		return k3dWebhookNodePort
+	}
+	return 0
+}
+
+// webhookHostPort is the host port of the receiver with --webhook --k3d.
+func webhookHostPort(c *cli.Context) int {
+	if webhookNodePort(c) == 0 {
+		return 0
+	}
+	return c.Int("webhook-port")
 }
 
 // repositoryURL turns a local clone into its origin URL, which the cluster
@@ -187,7 +218,11 @@ func clusterDeps(c *cli.Context) (bootstrap.Deps, error) {
 
 // k3dProvider is the k3d cluster the --k3d flags describe.
 func k3dProvider(c *cli.Context) *k3d.Provider {
-	return k3d.New(k3d.Options{Name: c.String("k3d"), Image: c.String("k3s-image"), Agents: c.Int("agents"), ConfigFile: c.String("k3d-config"), Kubeconfig: k3dKubeconfig(c)})
+	opts := k3d.Options{Name: c.String("k3d"), Image: c.String("k3s-image"), Agents: c.Int("agents"), ConfigFile: c.String("k3d-config"), Kubeconfig: k3dKubeconfig(c)}
+	if port := webhookHostPort(c); port > 0 {
+		opts.Ports = []k3d.PortMapping{{HostPort: port, NodePort: k3dWebhookNodePort}}
+	}
+	return k3d.New(opts)
 }
 
 // k3dKubeconfig is the file the k3d-<name> context is merged into: the
