@@ -137,6 +137,12 @@ func FuzzString(f *testing.F) {
 		if err == nil && len(got) > len(s)*2+8 {
 			t.Fatalf("String(%q) grew to %d bytes", s, len(got))
 		}
+		// Substituting only defined variables never fails, and leaves text
+		// that names none of them as it is.
+		only, err := Object(map[string]any{"v": s}, Options{Vars: vars, OnlyDefined: true})
+		if err != nil || (!strings.Contains(s, "${A") && !strings.Contains(s, "${B") && only["v"] != s) {
+			t.Fatalf("OnlyDefined %q = %q, %v; want it unchanged", s, only["v"], err)
+		}
 		// An escaped name always comes back as its reference.
 		if ValidName(s) {
 			if got, err := String("$${"+s+"}", "f", nil); err != nil || got != "${"+s+"}" {
