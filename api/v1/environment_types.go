@@ -36,10 +36,18 @@ const (
 // are applied. In every string value of every object, "${NAME}" becomes the
 // value of NAME and "${NAME:=default}" the value of NAME, or default when NAME
 // is undefined or empty; "$${NAME}" is the text "${NAME}". A reference to an
-// undefined variable without a default refuses the revision. An object
-// annotated capstan.dev/substitute: disabled is left as it is. The built-in
-// variables CAPSTAN_REVISION, CAPSTAN_COMMIT, CAPSTAN_COMMIT_SHORT,
-// CAPSTAN_REF and CAPSTAN_TAG are always defined and win over the others.
+// undefined variable without a default refuses the revision. A reference
+// written unquoted as a whole YAML value ("replicas: ${REPLICAS}") takes the
+// type YAML gives its value, number or boolean, as if the value were written
+// there; quoted ("${PORT}"), in JSON or within other text it is a string.
+// An object annotated capstan.dev/substitute: disabled is left as it is.
+//
+// The built-in variables CAPSTAN_REVISION, CAPSTAN_COMMIT,
+// CAPSTAN_COMMIT_SHORT, CAPSTAN_REF and CAPSTAN_TAG are always defined, win
+// over the others and are always strings. They are substituted in every
+// Sync: without spec.postBuild, references to them (with or without a
+// default) are the only text replaced, and every other "${...}" and
+// "$${...}" is applied as written, so shell scripts keep their meaning.
 type PostBuild struct {
 	// Substitute maps variable names to values.
 	// +optional

@@ -107,7 +107,10 @@ type SyncSpec struct {
 	// +optional
 	Decryption *Decryption `json:"decryption,omitempty"`
 
-	// PostBuild substitutes variables into the built objects.
+	// PostBuild substitutes variables into the built objects, strictly.
+	// Without it, only references to the built-in CAPSTAN_* variables are
+	// substituted and any other "${...}" or "$${...}" text is applied as
+	// written.
 	// +optional
 	PostBuild *PostBuild `json:"postBuild,omitempty"`
 

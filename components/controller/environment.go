@@ -35,19 +35,16 @@ func (run *run) noteTag(checkout source.Checkout) {
 	}
 }
 
-// substitute replaces the variables of spec.postBuild in the built objects.
-// Without spec.postBuild nothing is substituted, so that "${...}" in
-// repositories written before it keeps its meaning.
+// substitute replaces the variables in the built objects: all of them,
+// strictly, with spec.postBuild; without it only the built-in ones, so that
+// other "${...}" text in repositories written before keeps its meaning.
 func (run *run) substitute(ctx context.Context, old apply.Inventory, checkout source.Checkout) (outcome, bool) {
-	if run.sync.Spec.PostBuild == nil {
-		return outcome{}, false
-	}
 	vars, err := postbuild.Read(ctx, run.r.Reader, run.sync, checkout.Revision, checkout.Tag)
 	if err != nil {
 		return fail(old, capstanv1.BuildFailedReason, false, fmt.Errorf("reading the variables of %s: %w", checkout.Revision, err)), true
 	}
 	run.vars = vars
-	objs, err := vars.Substitute(run.objects)
+	objs, err := vars.Substitute(run.objects, run.sources)
 	var oe *postbuild.ObjectError
 	if errors.As(err, &oe) && oe.Index < len(run.sources) {
 		where := locateVariable(checkout.Dir, run.sources[oe.Index], oe.Err)

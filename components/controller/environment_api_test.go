@@ -1,8 +1,17 @@
 package controller
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/capstan-gitops/capstan/internal/build"
 )
 
 // TestAPIServerValidatesEnvironmentFields covers the schema of the fields
@@ -43,6 +52,40 @@ func TestAPIServerValidatesEnvironmentFields(t *testing.T) {
 				t.Fatalf("refused: %v", err)
 			case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
 				t.Fatalf("err = %.400v, want a refusal naming %q", err, tt.want)
+			}
+		})
+	}
+}
+
+// TestCreateSyncExportsApplyUnchanged: every golden export of `capstan
+// create sync` (one per flag, cmd/capstan/app/testdata) is taken by the
+// API server as printed. A server-side dry run checks the schema and the
+// CEL rules without starting a reconcile.
+func TestCreateSyncExportsApplyUnchanged(t *testing.T) {
+	t.Parallel()
+	files, err := filepath.Glob("../../cmd/capstan/app/testdata/create-sync-*.golden")
+	if err != nil || len(files) < 14 {
+		t.Fatalf("found %d golden exports (%v), want one per flag", len(files), err)
+	}
+	for _, ns := range []string{"capstan-system", "apps"} {
+		err := env.admin.Create(t.Context(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}})
+		if err != nil && !apierrors.IsAlreadyExists(err) {
+			t.Fatal(err)
+		}
+	}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			t.Parallel()
+			data, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			objs, err := build.Decode(f, data)
+			if err != nil || len(objs) != 1 || objs[0].GetKind() != "Sync" {
+				t.Fatalf("decoding the export: %d objects, %v", len(objs), err)
+			}
+			if err := env.admin.Create(t.Context(), objs[0], client.DryRunAll); err != nil {
+				t.Errorf("the API server refuses the export:\n%s\n%v", data, err)
 			}
 		})
 	}

@@ -68,15 +68,15 @@ func Run(ctx context.Context, c client.Client, opts Options) (Report, error) {
 			return Report{}, err
 		}
 	}
-	objs, source, tag, err := buildObjects(ctx, opts.Fetcher, sync, opts)
+	b, err := buildObjects(ctx, opts.Fetcher, sync, opts)
 	if err != nil {
 		return Report{}, err
 	}
-	objs, vars, err := substituted(ctx, c, sync, objs, source, tag)
+	objs, vars, err := substituted(ctx, c, sync, b)
 	if err != nil {
 		return Report{}, err
 	}
-	rep := Report{Sync: opts.Sync.String(), Source: source, Changes: []Change{}}
+	rep := Report{Sync: opts.Sync.String(), Source: b.source, Changes: []Change{}}
 	mgr := apply.NewManager(c, owner(sync))
 	if err := mgr.DefaultNamespaces(objs, namespaceOf(sync)); err != nil {
 		return Report{}, err
@@ -104,42 +104,48 @@ func Run(ctx context.Context, c client.Client, opts Options) (Report, error) {
 	return rep, nil
 }
 
-// buildObjects builds the local directory, or the Sync's current revision,
-// and returns the objects, the source and the tag checked out.
-func buildObjects(ctx context.Context, fetcher Fetcher, s *capstanv1.Sync, opts Options) ([]*unstructured.Unstructured, string, string, error) {
+// built is what buildObjects returns: the objects, where each is defined,
+// the source (a directory or a revision) and the tag checked out.
+type built struct {
+	objs    []*unstructured.Unstructured
+	sources []build.Source
+	source  string
+	tag     string
+}
+
+// buildObjects builds the local directory, or the Sync's current revision.
+func buildObjects(ctx context.Context, fetcher Fetcher, s *capstanv1.Sync, opts Options) (built, error) {
+	bopts := build.Options{Limits: opts.Limits, Identities: opts.Identities}
 	if opts.Path != "" {
 		root, dir, err := locate(opts.Path)
 		if err != nil {
-			return nil, "", "", err
+			return built{}, err
 		}
-		objs, _, err := build.BuildWith(ctx, root, dir, build.Options{Limits: opts.Limits, Identities: opts.Identities})
+		objs, sources, err := build.BuildWith(ctx, root, dir, bopts)
 		if err != nil {
-			return nil, "", "", fmt.Errorf("building %s: %w", opts.Path, err)
+			return built{}, fmt.Errorf("building %s: %w", opts.Path, err)
 		}
-		return objs, opts.Path, "", nil
+		return built{objs: objs, sources: sources, source: opts.Path}, nil
 	}
 	checkout, err := fetcher.Fetch(ctx, s)
 	if err != nil {
-		return nil, "", "", fmt.Errorf("fetching the source of sync %s/%s: %w", s.Namespace, s.Name, err)
+		return built{}, fmt.Errorf("fetching the source of sync %s/%s: %w", s.Namespace, s.Name, err)
 	}
-	objs, _, err := build.BuildWith(ctx, checkout.Dir, s.Spec.Path, build.Options{Limits: opts.Limits, Identities: opts.Identities})
+	objs, sources, err := build.BuildWith(ctx, checkout.Dir, s.Spec.Path, bopts)
 	if errors.Is(err, build.ErrPathNotFound) {
-		return nil, "", "", fmt.Errorf("path %q does not exist at %s", s.Spec.Path, checkout.Revision)
+		return built{}, fmt.Errorf("path %q does not exist at %s", s.Spec.Path, checkout.Revision)
 	}
 	if err != nil {
-		return nil, "", "", fmt.Errorf("building %s at %s: %w", s.Spec.Path, checkout.Revision, err)
+		return built{}, fmt.Errorf("building %s at %s: %w", s.Spec.Path, checkout.Revision, err)
 	}
-	return objs, checkout.Revision, checkout.Tag, nil
+	return built{objs: objs, sources: sources, source: checkout.Revision, tag: checkout.Tag}, nil
 }
 
-// substituted applies the Sync's post-build variables as the controller
-// does, reading its ConfigMaps and Secrets from the cluster. A local
-// directory gets the built-in variables of the last applied revision.
-func substituted(ctx context.Context, c client.Reader, s *capstanv1.Sync, objs []*unstructured.Unstructured, source, tag string) ([]*unstructured.Unstructured, postbuild.Variables, error) {
-	if s.Spec.PostBuild == nil {
-		return objs, postbuild.Variables{}, nil
-	}
-	revision := source
+// substituted applies the Sync's variables as the controller does, reading
+// its ConfigMaps and Secrets from the cluster. A local directory gets the
+// built-in variables of the last applied revision.
+func substituted(ctx context.Context, c client.Reader, s *capstanv1.Sync, b built) ([]*unstructured.Unstructured, postbuild.Variables, error) {
+	revision, tag := b.source, b.tag
 	if git.Revision(revision).Hash() == "" {
 		revision = s.Status.LastAppliedRevision
 	}
@@ -150,7 +156,7 @@ func substituted(ctx context.Context, c client.Reader, s *capstanv1.Sync, objs [
 	if err != nil {
 		return nil, postbuild.Variables{}, err
 	}
-	out, err := vars.Substitute(objs)
+	out, err := vars.Substitute(b.objs, b.sources)
 	if err != nil {
 		return nil, postbuild.Variables{}, fmt.Errorf("substituting the variables of sync %s/%s: %w", s.Namespace, s.Name, err)
 	}

@@ -56,7 +56,7 @@ func fixtures() []*capstanv1.Sync {
 	}
 	suspended := &capstanv1.Sync{
 		ObjectMeta: metav1.ObjectMeta{Namespace: "apps", Name: "blog", Generation: 3, CreationTimestamp: metav1.NewTime(now.Add(-90 * time.Second))},
-		Spec:       capstanv1.SyncSpec{URL: "https://git.example.com/blog.git", Suspend: true},
+		Spec:       capstanv1.SyncSpec{URL: "https://git.example.com/blog.git", Ref: &capstanv1.GitRef{Tag: "v2.0.0"}, Suspend: true},
 		Status:     capstanv1.SyncStatus{ObservedGeneration: 3},
 	}
 	return []*capstanv1.Sync{failed, suspended, root}
@@ -187,4 +187,27 @@ func TestOutcomeGolden(t *testing.T) {
 		b.WriteString(line + "\n")
 	}
 	golden.Assert(t, "reconcile-outcome", b.Bytes())
+}
+
+func TestRefCell(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		ref             capstanv1.GitRef
+		applied, newest string
+		want            string
+	}{
+		{ref: capstanv1.GitRef{Branch: "main"}, want: "branch:main"},
+		{ref: capstanv1.GitRef{Tag: "v1"}, applied: "v1@sha1:" + sha, want: "tag:v1"},
+		{ref: capstanv1.GitRef{Commit: sha}, want: "commit:0123456789ab"},
+		{ref: capstanv1.GitRef{Semver: ">=1.0.0"}, applied: "v1.2.0@sha1:" + sha, newest: "v1.2.0", want: "semver:>=1.0.0 → v1.2.0"},
+		{ref: capstanv1.GitRef{Semver: ">=1.0.0"}, applied: "v1.2.0@sha1:" + sha, newest: "v1.3.0-rc.1", want: "semver:>=1.0.0 → v1.2.0 (newest v1.3.0-rc.1)"},
+		{ref: capstanv1.GitRef{Semver: ">=2.0.0"}, newest: "v1.3.0", want: "semver:>=2.0.0 → - (newest v1.3.0)"},
+		{ref: capstanv1.GitRef{Semver: ">=2.0.0"}, want: "semver:>=2.0.0 → -"},
+	}
+	for _, tt := range tests {
+		s := &capstanv1.Sync{Spec: capstanv1.SyncSpec{Ref: &tt.ref}, Status: capstanv1.SyncStatus{LastAppliedRevision: tt.applied, NewestTag: tt.newest}}
+		if got := refCell(Summarise(s)); got != tt.want {
+			t.Errorf("refCell(%+v, %q, %q) = %q, want %q", tt.ref, tt.applied, tt.newest, got, tt.want)
+		}
+	}
 }

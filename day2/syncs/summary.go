@@ -47,13 +47,16 @@ type Summary struct {
 	// LastRun is what the last finished reconcile did.
 	LastRun   *capstanv1.RunStats `json:"lastRun,omitempty"`
 	CreatedAt time.Time           `json:"createdAt"`
+
+	// gitRef is what Ref says, for the REF column.
+	gitRef capstanv1.GitRef
 }
 
 // Summarise returns the summary of s.
 func Summarise(s *capstanv1.Sync) Summary {
 	sum := Summary{
 		Namespace: s.Namespace, Name: s.Name, Ready: string(metav1.ConditionUnknown),
-		Suspended: s.Spec.Suspend, URL: redact.URL(s.Spec.URL), Ref: refString(s.Ref()), Path: s.Spec.Path,
+		Suspended: s.Spec.Suspend, URL: redact.URL(s.Spec.URL), Ref: refString(s.Ref()), gitRef: s.Ref(), Path: s.Spec.Path,
 		Revision: s.Status.LastAppliedRevision, AttemptedRevision: s.Status.LastAttemptedRevision,
 		LastRun: s.Status.LastRun, CreatedAt: s.CreationTimestamp.UTC(),
 		Stalled: apimeta.IsStatusConditionTrue(s.Status.Conditions, capstanv1.StalledCondition),
@@ -86,6 +89,28 @@ func refString(r capstanv1.GitRef) string {
 		return "semver " + r.Semver
 	default:
 		return "branch " + r.Branch
+	}
+}
+
+// refCell is the REF column: the ref's kind and name ("branch:main",
+// "tag:v1", "commit:0123456789ab"), and for a semver range the tag applied
+// and, when it differs, the newest tag seen ("semver:>=1.0.0 → v1.2.0
+// (newest v1.3.0-rc.1)").
+func refCell(s Summary) string {
+	r := s.gitRef
+	switch {
+	case r.Commit != "":
+		return "commit:" + r.Commit[:min(12, len(r.Commit))]
+	case r.Tag != "":
+		return "tag:" + r.Tag
+	case r.Semver != "":
+		cell := "semver:" + r.Semver + " → " + orDash(s.AppliedTag)
+		if s.NewestTag != "" && s.NewestTag != s.AppliedTag {
+			cell += " (newest " + s.NewestTag + ")"
+		}
+		return cell
+	default:
+		return "branch:" + r.Branch
 	}
 }
 

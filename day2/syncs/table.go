@@ -13,7 +13,7 @@ import (
 )
 
 // tableHeader names the columns of PrintTable.
-const tableHeader = "NAMESPACE\tNAME\tREADY\tSUSPENDED\tREVISION\tAGE\tDURATION\tOBJECTS\tMESSAGE"
+const tableHeader = "NAMESPACE\tNAME\tREADY\tSUSPENDED\tREF\tREVISION\tAGE\tDURATION\tOBJECTS\tMESSAGE"
 
 // maxMessage bounds the MESSAGE column.
 const maxMessage = 100
@@ -89,8 +89,8 @@ func Row(s Summary, now time.Time) string {
 	case msg == "":
 		msg = "-"
 	}
-	return fmt.Sprintf("%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s", s.Namespace, s.Name, s.Ready,
-		strconv.FormatBool(s.Suspended), rev, Age(s.CreatedAt, now), lastRun, s.Objects, oneLine(msg, maxMessage))
+	return fmt.Sprintf("%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s", s.Namespace, s.Name, s.Ready,
+		strconv.FormatBool(s.Suspended), refCell(s), rev, Age(s.CreatedAt, now), lastRun, s.Objects, oneLine(msg, maxMessage))
 }
 
 // Age formats the time since t the way kubectl does ("5m", "3d2h").

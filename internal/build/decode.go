@@ -38,6 +38,8 @@ type item struct {
 	obj  *unstructured.Unstructured
 	file string
 	line int
+	// typed are the object's fields written as one unquoted reference.
+	typed []string
 }
 
 // value is one decoded document: a JSON-compatible value, its line, and

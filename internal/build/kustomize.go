@@ -136,7 +136,7 @@ func outputItems(file string, m resmap.ResMap, b *budget) ([]item, error) {
 		if err := utiljson.Unmarshal(data, &v); err != nil {
 			return nil, errorf(file, 0, "kustomize output %s: %w", res.CurId(), err)
 		}
-		its, err := objectsOf(file, value{v: v})
+		its, err := objectsOf(file, value{v: v, node: res.YNode()})
 		if err != nil {
 			return nil, errorf(file, 0, "kustomize output %s: %w", res.CurId(), unwrapped(err))
 		}

@@ -8,9 +8,21 @@ import (
 	"strconv"
 	"strings"
 
+	yaml "go.yaml.in/yaml/v3"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/capstan-gitops/capstan/internal/substitute"
 )
+
+// typedFields returns the typed fields of an object's node, none for JSON
+// (whose strings are always strings).
+func typedFields(n *yaml.Node) []string {
+	if n == nil {
+		return nil
+	}
+	return substitute.TypedFields(n)
+}
 
 // objectsOf validates one decoded document and returns its objects,
 // expanding List kinds.
@@ -24,9 +36,10 @@ func objectsOf(name string, v value) ([]item, error) {
 		if err := validate(m); err != nil {
 			return nil, &Error{File: name, Line: v.line, Err: err}
 		}
-		return []item{{obj: &unstructured.Unstructured{Object: m}, file: name, line: v.line}}, nil
+		return []item{{obj: &unstructured.Unstructured{Object: m}, file: name, line: v.line, typed: typedFields(v.node)}}, nil
 	}
 	out := make([]item, 0, len(items))
+	nodes := itemNodes(v.node)
 	for i, raw := range items {
 		line := v.line
 		if i < len(v.itemLines) {
@@ -42,7 +55,11 @@ func objectsOf(name string, v value) ([]item, error) {
 		if err := validate(im); err != nil {
 			return nil, errorf(name, line, "items[%d]: %w", i, err)
 		}
-		out = append(out, item{obj: &unstructured.Unstructured{Object: im}, file: name, line: line})
+		it := item{obj: &unstructured.Unstructured{Object: im}, file: name, line: line}
+		if i < len(nodes) {
+			it.typed = typedFields(nodes[i])
+		}
+		out = append(out, it)
 	}
 	return out, nil
 }
@@ -181,6 +198,11 @@ type Source struct {
 	// Line is the 1-based line of the object's document or list item in
 	// File, or 0 when unknown (kustomize output).
 	Line int
+	// Typed are the fields of the object written as an unquoted YAML
+	// scalar that is exactly one variable reference ("replicas: ${N}"):
+	// post-build substitution gives them their value's YAML type. See
+	// substitute.TypedFields.
+	Typed []string
 }
 
 // String formats the source as "file:line", or "file" without a line.
@@ -193,7 +215,7 @@ func split(items []item) ([]*unstructured.Unstructured, []Source) {
 	objs := make([]*unstructured.Unstructured, len(items))
 	sources := make([]Source, len(items))
 	for i, it := range items {
-		objs[i], sources[i] = it.obj, Source{File: it.file, Line: it.line}
+		objs[i], sources[i] = it.obj, Source{File: it.file, Line: it.line, Typed: it.typed}
 	}
 	return objs, sources
 }

@@ -99,6 +99,22 @@ func decodeDocument(name string, c chunk) (value, bool, error) {
 
 // itemLines returns the lines of the entries of a top-level "items" list.
 func itemLines(root *yaml.Node, base int) []int {
+	nodes := itemNodes(root)
+	if nodes == nil {
+		return nil
+	}
+	lines := make([]int, len(nodes))
+	for j, n := range nodes {
+		lines[j] = base + n.Line
+	}
+	return lines
+}
+
+// itemNodes returns the entries of a top-level "items" list, nil if none.
+func itemNodes(root *yaml.Node) []*yaml.Node {
+	if root == nil {
+		return nil
+	}
 	for i := 0; i+1 < len(root.Content); i += 2 {
 		k, v := root.Content[i], root.Content[i+1]
 		if k.Value != "items" {
@@ -107,11 +123,7 @@ func itemLines(root *yaml.Node, base int) []int {
 		if v.Kind == yaml.AliasNode && v.Alias != nil {
 			v = v.Alias
 		}
-		lines := make([]int, len(v.Content))
-		for j, n := range v.Content {
-			lines[j] = base + n.Line
-		}
-		return lines
+		return v.Content
 	}
 	return nil
 }

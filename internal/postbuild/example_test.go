@@ -31,7 +31,7 @@ func TestExampleGreeterOverlays(t *testing.T) {
 			if tt.environment != "" {
 				values["ENVIRONMENT"] = tt.environment
 			}
-			out, err := Variables{values: values}.Substitute(objs)
+			out, err := Variables{values: values}.Substitute(objs, nil)
 			if err != nil || len(out) != 1 {
 				t.Fatalf("substituting: %d objects, %v", len(out), err)
 			}

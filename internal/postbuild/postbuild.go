@@ -3,6 +3,11 @@
 // objects. It is shared by the controller and `capstan diff`, so both render
 // the same objects. Values read from Secrets are remembered so that they can
 // be masked in anything shown to people.
+//
+// A Sync with spec.postBuild gets strict substitution of all its variables.
+// A Sync without it gets the built-in variables only: references to them
+// are replaced, and every other "${...}" and "$${...}" text is left as it
+// is, so that repositories written for shells keep their meaning.
 package postbuild
 
 import (
@@ -17,6 +22,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	capstanv1 "github.com/capstan-gitops/capstan/api/v1"
+	"github.com/capstan-gitops/capstan/internal/build"
 	"github.com/capstan-gitops/capstan/internal/git"
 	"github.com/capstan-gitops/capstan/internal/substitute"
 )
@@ -24,6 +30,8 @@ import (
 // Variables are the values substituted into one revision's objects.
 type Variables struct {
 	values map[string]string
+	// builtinsOnly is set for a Sync without spec.postBuild.
+	builtinsOnly bool
 	// secrets are the values that came from Secrets, longest first.
 	secrets []string
 }
@@ -52,9 +60,10 @@ func Builtins(revision, tag string) map[string]string {
 // Read gathers the variables of s for a revision: spec.postBuild's
 // substituteFrom in order, then substitute, then the built-ins, each
 // winning over what came before. A ConfigMap or Secret that is missing and
-// not optional is an error.
+// not optional is an error. Without spec.postBuild, the variables are the
+// built-ins alone and substitute only references to them.
 func Read(ctx context.Context, reader client.Reader, s *capstanv1.Sync, revision, tag string) (Variables, error) {
-	v := Variables{values: map[string]string{}}
+	v := Variables{values: map[string]string{}, builtinsOnly: s.Spec.PostBuild == nil}
 	if pb := s.Spec.PostBuild; pb != nil {
 		for _, ref := range pb.SubstituteFrom {
 			if err := v.readFrom(ctx, reader, s.Namespace, ref); err != nil {
@@ -122,17 +131,34 @@ type ObjectError struct {
 func (e *ObjectError) Error() string { return e.Err.Error() }
 func (e *ObjectError) Unwrap() error { return e.Err }
 
+// IsBuiltin reports whether name is a built-in variable. Their values are
+// always strings: a short commit hash of digits or a tag like "1.0" stays
+// text.
+func IsBuiltin(name string) bool {
+	switch name {
+	case capstanv1.VarRevision, capstanv1.VarCommit, capstanv1.VarCommitShort, capstanv1.VarRef, capstanv1.VarTag:
+		return true
+	}
+	return false
+}
+
 // Substitute returns objs with the variables substituted, except in objects
 // annotated capstan.dev/substitute: disabled, which are returned as they
-// are. objs are not changed.
-func (v Variables) Substitute(objs []*unstructured.Unstructured) ([]*unstructured.Unstructured, error) {
+// are. sources[i] is where objs[i] is defined: a reference written unquoted
+// as a whole YAML value there takes its value's YAML type (number or
+// boolean), unless it is a built-in variable. objs are not changed.
+func (v Variables) Substitute(objs []*unstructured.Unstructured, sources []build.Source) ([]*unstructured.Unstructured, error) {
 	out := make([]*unstructured.Unstructured, len(objs))
 	for i, o := range objs {
 		if o.GetAnnotations()[capstanv1.SubstituteAnnotation] == capstanv1.SubstituteDisabledValue {
 			out[i] = o
 			continue
 		}
-		m, err := substitute.Object(o.Object, v.values)
+		opts := substitute.Options{Vars: v.values, OnlyDefined: v.builtinsOnly, Text: IsBuiltin}
+		if i < len(sources) {
+			opts.Typed = sources[i].Typed
+		}
+		m, err := substitute.Object(o.Object, opts)
 		if err != nil {
 			return nil, &ObjectError{Index: i, Err: err}
 		}

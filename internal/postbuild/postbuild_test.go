@@ -8,6 +8,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	capstanv1 "github.com/capstan-gitops/capstan/api/v1"
+	"github.com/capstan-gitops/capstan/internal/build"
 	"github.com/capstan-gitops/capstan/internal/substitute"
 )
 
@@ -53,7 +54,7 @@ func TestSubstitute(t *testing.T) {
 	v := Variables{values: map[string]string{"TAG": "v1", "PASSWORD": "s3cret-value"}, secrets: []string{"s3cret-value"}}
 	off := map[string]any{capstanv1.SubstituteAnnotation: capstanv1.SubstituteDisabledValue}
 	in := []*unstructured.Unstructured{cm("a", "${TAG}", nil), cm("script", "echo ${HOME}", off), cm("b", "${PASSWORD}", nil)}
-	got, err := v.Substitute(in)
+	got, err := v.Substitute(in, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,7 +70,7 @@ func TestSubstitute(t *testing.T) {
 		t.Errorf("input changed: %q", s)
 	}
 
-	_, err = v.Substitute([]*unstructured.Unstructured{cm("a", "ok", nil), cm("b", "${NOPE}", nil)})
+	_, err = v.Substitute([]*unstructured.Unstructured{cm("a", "ok", nil), cm("b", "${NOPE}", nil)}, nil)
 	var oe *ObjectError
 	var undef *substitute.UndefinedError
 	if !errors.As(err, &oe) || oe.Index != 1 || !errors.As(err, &undef) || undef.Name != "NOPE" {
@@ -102,5 +103,45 @@ func TestTargetNamespace(t *testing.T) {
 		if ns := TargetNamespace(tt.s, tt.objs); ns != nil {
 			t.Errorf("%s: got %v, want none", name, ns)
 		}
+	}
+}
+
+// Without spec.postBuild, Read gives the built-ins alone and they replace
+// only references to themselves: shell text is applied as written. With
+// it, a reference written unquoted as a whole value takes its YAML type,
+// except for a built-in.
+func TestReadWithAndWithoutPostBuild(t *testing.T) {
+	t.Parallel()
+	hash := "1234567089abcdef0123456789abcdef01234567"
+	s := &capstanv1.Sync{}
+	s.Namespace = "ns"
+	objs := []*unstructured.Unstructured{cm("a", "app:${CAPSTAN_TAG} $HOME ${FOO} $${BAR}", nil)}
+	vars, err := Read(t.Context(), nil, s, "v1.2.0@sha1:"+hash, "v1.2.0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := vars.Substitute(objs, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, _, _ := unstructured.NestedString(got[0].Object, "data", "v"); v != "app:v1.2.0 $HOME ${FOO} $${BAR}" {
+		t.Errorf("without postBuild: %q", v)
+	}
+
+	s.Spec.PostBuild = &capstanv1.PostBuild{Substitute: map[string]string{"N": "3"}}
+	if vars, err = Read(t.Context(), nil, s, "v1.2.0@sha1:"+hash, "v1.2.0"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := vars.Substitute(objs, nil); err == nil {
+		t.Error("with postBuild, ${FOO} undefined was not refused")
+	}
+	typed := &unstructured.Unstructured{Object: map[string]any{"spec": map[string]any{"replicas": "${N}", "short": "${CAPSTAN_COMMIT_SHORT}"}}}
+	got, err = vars.Substitute([]*unstructured.Unstructured{typed}, []build.Source{{Typed: []string{"spec.replicas", "spec.short"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]any{"replicas": int64(3), "short": "1234567"}
+	if diff := cmp.Diff(want, got[0].Object["spec"]); diff != "" {
+		t.Errorf("typed (-want +got):\n%s", diff)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	yaml "go.yaml.in/yaml/v3"
 )
 
 func TestString(t *testing.T) {
@@ -83,7 +84,7 @@ func TestObject(t *testing.T) {
 		},
 		"metadata": map[string]any{"labels": map[string]any{"${TAG}": "key untouched"}},
 	}
-	got, err := Object(in, map[string]string{"TAG": "v1"})
+	got, err := Object(in, Options{Vars: map[string]string{"TAG": "v1"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,7 +105,7 @@ func TestObject(t *testing.T) {
 	if in["spec"].(map[string]any)["template"].(map[string]any)["spec"].(map[string]any)["containers"].([]any)[0].(map[string]any)["image"] != "r/app:${TAG}" {
 		t.Error("Object changed its input")
 	}
-	_, err = Object(in, nil)
+	_, err = Object(in, Options{})
 	var undef *UndefinedError
 	if !errors.As(err, &undef) || undef.Field != "spec.template.spec.containers[0].image" || undef.Name != "TAG" {
 		t.Errorf("Object without vars: %v, want TAG undefined at spec.template.spec.containers[0].image", err)
@@ -136,6 +137,12 @@ func FuzzString(f *testing.F) {
 		if err == nil && len(got) > len(s)*2+8 {
 			t.Fatalf("String(%q) grew to %d bytes", s, len(got))
 		}
+		// Substituting only defined variables never fails, and leaves text
+		// that names none of them as it is.
+		only, err := Object(map[string]any{"v": s}, Options{Vars: vars, OnlyDefined: true})
+		if err != nil || (!strings.Contains(s, "${A") && !strings.Contains(s, "${B") && only["v"] != s) {
+			t.Fatalf("OnlyDefined %q = %q, %v; want it unchanged", s, only["v"], err)
+		}
 		// An escaped name always comes back as its reference.
 		if ValidName(s) {
 			if got, err := String("$${"+s+"}", "f", nil); err != nil || got != "${"+s+"}" {
@@ -143,4 +150,88 @@ func FuzzString(f *testing.F) {
 			}
 		}
 	})
+}
+
+// With OnlyDefined, only references to the variables given are replaced:
+// shell text, escapes, malformed and unknown references stay as written.
+func TestOnlyDefined(t *testing.T) {
+	t.Parallel()
+	vars := map[string]string{"CAPSTAN_TAG": "v1.2.0", "CAPSTAN_REF": ""}
+	tests := []struct{ in, want string }{
+		{"app:${CAPSTAN_TAG}", "app:v1.2.0"},
+		{"echo $HOME ${FOO} ${BAR:-x} $${CAPSTAN_TAG}", "echo $HOME ${FOO} ${BAR:-x} $${CAPSTAN_TAG}"},
+		{"${CAPSTAN_REF:=main}/${CAPSTAN_TAG}", "main/v1.2.0"},
+		{"${UNDEFINED:=d}", "${UNDEFINED:=d}"},
+		{"${ unclosed ${CAPSTAN_TAG}", "${ unclosed v1.2.0"},
+		{"${CAPSTAN_TAG", "${CAPSTAN_TAG"},
+		{"${}", "${}"},
+		{"$$ and $", "$$ and $"},
+	}
+	for _, tt := range tests {
+		got, err := Object(map[string]any{"v": tt.in}, Options{Vars: vars, OnlyDefined: true})
+		if err != nil || got["v"] != tt.want {
+			t.Errorf("OnlyDefined %q = %q, %v; want %q", tt.in, got["v"], err, tt.want)
+		}
+	}
+}
+
+// A reference that is the whole of a typed field takes its value's YAML
+// type; anywhere else, or quoted, or for a text variable, it stays a
+// string.
+func TestTypedValues(t *testing.T) {
+	t.Parallel()
+	vars := map[string]string{"N": "3", "F": "0.5", "B": "true", "Y": "yes", "S": "v1.2.0", "E": "", "SP": "3 # x", "MAP": "{a: 1}", "BIG": "1e3", "HASH": "1234567"}
+	typed := []string{"spec.replicas", "f", "b", "y", "s", "e", "sp", "map", "big", "def", "list[0]", "hash", "partial"}
+	in := map[string]any{
+		"spec": map[string]any{"replicas": "${N}"}, "f": "${F}", "b": "${B}", "y": "${Y}", "s": "${S}", "e": "${E}",
+		"sp": "${SP}", "map": "${MAP}", "big": "${BIG}", "def": "${UNSET:=7}", "list": []any{"${N}", "${N}"},
+		"hash": "${HASH}", "partial": "x${N}", "untyped": "${N}",
+	}
+	got, err := Object(in, Options{Vars: vars, Typed: typed, Text: func(n string) bool { return n == "HASH" }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]any{
+		"spec": map[string]any{"replicas": int64(3)}, "f": 0.5, "b": true, "y": true, "s": "v1.2.0", "e": "",
+		"sp": "3 # x", "map": "{a: 1}", "big": int64(1000), "def": int64(7), "list": []any{int64(3), "3"},
+		"hash": "1234567", "partial": "x3", "untyped": "3",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("typed Object (-want +got):\n%s", diff)
+	}
+}
+
+func TestTypedFields(t *testing.T) {
+	t.Parallel()
+	doc := `apiVersion: apps/v1
+kind: Deployment
+spec:
+  replicas: ${REPLICAS}
+  paused: ${PAUSED:=false}
+  quoted: "${N}"
+  single: '${N}'
+  tagged: !!str ${N}
+  block: |
+    ${N}
+  partial: x${N}
+  two: ${A}${B}
+  template:
+    spec:
+      containers:
+      - name: app
+        ports:
+        - containerPort: ${PORT}
+        - ${PORT}
+  anchored: &a ${N}
+  alias: *a
+`
+	var n yaml.Node
+	if err := yaml.Unmarshal([]byte(doc), &n); err != nil {
+		t.Fatal(err)
+	}
+	got := TypedFields(n.Content[0])
+	want := []string{"spec.replicas", "spec.paused", "spec.template.spec.containers[0].ports[0].containerPort", "spec.template.spec.containers[0].ports[1]", "spec.anchored", "spec.alias"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("TypedFields (-want +got):\n%s", diff)
+	}
 }
