@@ -5,21 +5,24 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/capstan-gitops/capstan/internal/testenv"
 )
 
 // source is a chart repository kind, each with basic auth on loopback.
 type source struct {
-	name    string
-	repo    string
+	name     string
+	repo     string
+	password string
 	publish func(t *testing.T, name, version string, archive []byte)
 }
 
 func sources(t *testing.T) []source {
-	h := newChartRepo(t)
-	o := newOCIRegistry(t)
+	h := testenv.NewChartRepo(t)
+	o := testenv.NewOCIRegistry(t)
 	return []source{
-		{"http", h.URL(), func(_ *testing.T, n, v string, a []byte) { h.add(n, v, a, "") }},
-		{"oci", o.Repo(), o.push},
+		{"http", h.URL(), h.Password(), func(_ *testing.T, n, v string, a []byte) { h.Add(n, v, a) }},
+		{"oci", o.Repo(), o.Password(), func(t *testing.T, n, v string, a []byte) { o.Push(t, n, v, a) }},
 	}
 }
 
@@ -35,7 +38,7 @@ func TestPullFromRepositoryAndRegistry(t *testing.T) {
 			v2 := chartFiles("web", "1.1.0+build.7", map[string]string{"b": "two"})
 			s.publish(t, "web", "1.0.0", packChart(t, "web", v1))
 			s.publish(t, "web", "1.1.0+build.7", packChart(t, "web", v2))
-			f := testFetcher(s.repo)
+			f := testFetcher(s.repo, s.password)
 			p, err := f.Pull(t.Context(), s.repo, "web", "1.0.0")
 			if err != nil {
 				t.Fatal(err)
@@ -54,10 +57,10 @@ func TestPullFromRepositoryAndRegistry(t *testing.T) {
 				t.Fatalf("range ^1.0: %v, %+v", err, p)
 			}
 			anon := &Fetcher{Client: &http.Client{}, Limits: DefaultLimits()}
-			if _, err := anon.Pull(t.Context(), s.repo, "web", "1.0.0"); !errors.Is(err, ErrUnauthorized) || strings.Contains(err.Error(), testPassword) {
+			if _, err := anon.Pull(t.Context(), s.repo, "web", "1.0.0"); !errors.Is(err, ErrUnauthorized) || strings.Contains(err.Error(), s.password) {
 				t.Errorf("without credentials: %v, want ErrUnauthorized", err)
 			}
-			elsewhere := &Fetcher{Client: &http.Client{}, Limits: DefaultLimits(), Creds: Credentials{Host: "charts.example.com", Username: testUser, Password: testPassword}}
+			elsewhere := &Fetcher{Client: &http.Client{}, Limits: DefaultLimits(), Creds: Credentials{Host: "charts.example.com", Username: testenv.ChartUser, Password: s.password}}
 			if _, err := elsewhere.Pull(t.Context(), s.repo, "web", "1.0.0"); !errors.Is(err, ErrUnauthorized) {
 				t.Errorf("credentials for another host were sent: %v", err)
 			}
@@ -76,9 +79,9 @@ func TestDigestMismatchRefused(t *testing.T) {
 	archive := packChart(t, "web", chartFiles("web", "1.0.0", map[string]string{"a": "one"}))
 	t.Run("http", func(t *testing.T) {
 		t.Parallel()
-		r := newChartRepo(t)
-		r.add("web", "1.0.0", archive, digestOf([]byte("something else")))
-		_, err := testFetcher(r.URL()).Pull(t.Context(), r.URL(), "web", "1.0.0")
+		r := testenv.NewChartRepo(t)
+		r.AddWithDigest("web", "1.0.0", archive, testenv.Digest([]byte("something else")))
+		_, err := testFetcher(r.URL(), r.Password()).Pull(t.Context(), r.URL(), "web", "1.0.0")
 		if !errors.Is(err, ErrDigest) || !strings.Contains(err.Error(), "web-1.0.0.tgz") {
 			t.Fatalf("err %v, want ErrDigest naming the archive", err)
 		}
@@ -86,25 +89,25 @@ func TestDigestMismatchRefused(t *testing.T) {
 	})
 	t.Run("http without digest", func(t *testing.T) {
 		t.Parallel()
-		r := newChartRepo(t)
-		r.add("web", "1.0.0", archive, `""`)
-		_, err := testFetcher(r.URL()).Pull(t.Context(), r.URL(), "web", "1.0.0")
+		r := testenv.NewChartRepo(t)
+		r.AddWithDigest("web", "1.0.0", archive, "")
+		_, err := testFetcher(r.URL(), r.Password()).Pull(t.Context(), r.URL(), "web", "1.0.0")
 		if !errors.Is(err, ErrDigest) {
 			t.Fatalf("err %v, want ErrDigest", err)
 		}
 	})
 	t.Run("oci", func(t *testing.T) {
 		t.Parallel()
-		o := newOCIRegistry(t)
-		o.push(t, "web", "1.0.0", archive)
-		o.tamper = func(b []byte) []byte {
+		o := testenv.NewOCIRegistry(t)
+		o.Push(t, "web", "1.0.0", archive)
+		o.Tamper(func(b []byte) []byte {
 			out := append([]byte(nil), b...)
 			if len(out) > 100 {
 				out[100] ^= 0xff
 			}
 			return out
-		}
-		_, err := testFetcher(o.Repo()).Pull(t.Context(), o.Repo(), "web", "1.0.0")
+		})
+		_, err := testFetcher(o.Repo(), o.Password()).Pull(t.Context(), o.Repo(), "web", "1.0.0")
 		if !errors.Is(err, ErrDigest) {
 			t.Fatalf("err %v, want ErrDigest", err)
 		}
@@ -118,27 +121,27 @@ func TestDigestMismatchRefused(t *testing.T) {
 // refused naming it.
 func TestDependencies(t *testing.T) {
 	t.Parallel()
-	main := newChartRepo(t)
+	main := testenv.NewChartRepo(t)
 	// Another port is another host: the credentials for main are not
 	// sent there, and it wants them.
-	other := newChartRepo(t)
-	other.add("lib", "0.3.1", packChart(t, "lib", chartFiles("lib", "0.3.1", nil)), "")
+	other := testenv.NewChartRepo(t)
+	other.Add("lib", "0.3.1", packChart(t, "lib", chartFiles("lib", "0.3.1", nil)))
 	lib := chartFiles("lib", "0.3.1", map[string]string{"l": "lib"})
-	main.add("lib", "0.3.1", packChart(t, "lib", lib), "")
-	main.add("lib", "0.2.0", packChart(t, "lib", chartFiles("lib", "0.2.0", nil)), "")
+	main.Add("lib", "0.3.1", packChart(t, "lib", lib))
+	main.Add("lib", "0.2.0", packChart(t, "lib", chartFiles("lib", "0.2.0", nil)))
 	carried := chartFiles("carried", "1.0.0", nil, Dependency{Name: "lib", Version: "~0.3.0", Repository: main.URL()})
 	for p, body := range lib {
 		carried["charts/lib/"+p] = body
 	}
-	main.add("carried", "1.0.0", packChart(t, "carried", carried), "")
+	main.Add("carried", "1.0.0", packChart(t, "carried", carried))
 	lacking := chartFiles("lacking", "1.0.0", nil, Dependency{Name: "lib", Version: "~0.3.0", Repository: main.URL()})
-	main.add("lacking", "1.0.0", packChart(t, "lacking", lacking), "")
+	main.Add("lacking", "1.0.0", packChart(t, "lacking", lacking))
 	local := chartFiles("local", "1.0.0", nil, Dependency{Name: "lib", Version: "0.3.1", Repository: "file://../lib"})
-	main.add("local", "1.0.0", packChart(t, "local", local), "")
+	main.Add("local", "1.0.0", packChart(t, "local", local))
 	away := chartFiles("away", "1.0.0", nil, Dependency{Name: "lib", Version: "0.3.1", Repository: other.URL()})
-	main.add("away", "1.0.0", packChart(t, "away", away), "")
+	main.Add("away", "1.0.0", packChart(t, "away", away))
 
-	f := testFetcher(main.URL())
+	f := testFetcher(main.URL(), main.Password())
 	p, err := f.Pull(t.Context(), main.URL(), "carried", "1.0.0")
 	if err != nil || len(p.Fetched) != 0 || p.Chart.Files["charts/lib/Chart.yaml"] == nil {
 		t.Fatalf("carried: %v, fetched %d", err, len(p.Fetched))
