@@ -14,7 +14,7 @@ type source struct {
 	name     string
 	repo     string
 	password string
-	publish func(t *testing.T, name, version string, archive []byte)
+	publish  func(t *testing.T, name, version string, archive []byte)
 }
 
 func sources(t *testing.T) []source {

@@ -144,7 +144,7 @@ func (b *budget) read(archive []byte, name, label string) (Files, string, error)
 		switch h.Typeflag {
 		case tar.TypeXGlobalHeader, tar.TypeDir:
 			continue
-		case tar.TypeReg, tar.TypeRegA: //nolint:staticcheck // TypeRegA is what old tars write
+		case tar.TypeReg: // the reader reports old tars' TypeRegA as TypeReg
 		case tar.TypeSymlink, tar.TypeLink:
 			return nil, "", refuse("a link (to %q); charts hold regular files only", h.Linkname)
 		default:
