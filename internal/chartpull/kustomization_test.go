@@ -100,3 +100,28 @@ func TestReadKustomization(t *testing.T) {
 		})
 	}
 }
+
+// FuzzSetChart: whatever kustomization SetChart accepts, the result reads
+// back with the entry pinned.
+func FuzzSetChart(f *testing.F) {
+	f.Add([]byte("helmCharts:\n- name: web\n  version: 1.0.0 # c\n"), "web", "2.0.0")
+	f.Add([]byte("# c\nresources:\n  - a.yaml\n"), "x", "1.10")
+	f.Fuzz(func(t *testing.T, data []byte, name, version string) {
+		if name == "" || version == "" {
+			return
+		}
+		out, _, err := SetChart(data, Entry{Name: name, Version: version, Repo: "https://charts.example.com/", ReleaseName: name})
+		if err != nil {
+			return
+		}
+		k, err := ReadKustomization(out)
+		if err != nil {
+			t.Fatalf("reading back %q: %v", out, err)
+		}
+		for _, e := range k.Entries {
+			if e.Name == name && e.Version != version {
+				t.Fatalf("entry %q at %q, want %q, in\n%s", name, e.Version, version, out)
+			}
+		}
+	})
+}
