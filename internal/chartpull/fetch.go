@@ -39,20 +39,18 @@ func (c Credentials) For(rawURL string) (user, pass string, ok bool) {
 	if c.Username == "" && c.Password == "" {
 		return "", "", false
 	}
-	return c.Username, c.Password, c.Host != "" && hostOf(rawURL) == c.Host
+	return c.Username, c.Password, c.Host != "" && HostOf(rawURL) == c.Host
 }
 
-// hostOf is the host:port of a URL (oci:// included), or "".
-func hostOf(rawURL string) string {
+// HostOf is the host:port of a repository URL (oci:// included), to give
+// Credentials; "" if it does not parse.
+func HostOf(rawURL string) string {
 	u, err := url.Parse(rawURL)
 	if err != nil {
 		return ""
 	}
 	return u.Host
 }
-
-// HostOf is the host to give Credentials for the repository rawURL.
-func HostOf(rawURL string) string { return hostOf(rawURL) }
 
 // IsOCI says whether repo names an OCI registry (oci://) rather than an
 // HTTP chart repository.

@@ -102,7 +102,7 @@ func (f *Fetcher) get(ctx context.Context, rawURL, repo string, limit int64) ([]
 	if err != nil {
 		return nil, fmt.Errorf("GET %s: %w", redact.URL(rawURL), stripURL(err))
 	}
-	if user, pass, ok := f.Creds.For(rawURL); ok && hostOf(rawURL) == hostOf(repo) {
+	if user, pass, ok := f.Creds.For(rawURL); ok && HostOf(rawURL) == HostOf(repo) {
 		req.SetBasicAuth(user, pass)
 	}
 	resp, err := f.Client.Do(req)
