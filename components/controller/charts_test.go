@@ -98,7 +98,7 @@ func chartHostileCases() []hostileCase {
 			reason: buildFail, stalled: true, msg: []string{k + ":3:", `helmCharts entry "evil"`, "chart evil"}},
 		{name: "chart not vendored", bad: func(string) map[string]string {
 			return map[string]string{k: "helmCharts:\n- name: nats\n  version: 1.3.2\n  repo: https://nats-io.github.io/k8s/helm/charts/\n"}
-		}, reason: buildFail, stalled: true, msg: []string{k + ":2:", "not vendored", "helm pull nats --repo https://nats-io.github.io/k8s/helm/charts/ --version 1.3.2 --untar --untardir apps/k/charts/nats-1.3.2"}},
+		}, reason: buildFail, stalled: true, msg: []string{k + ":2:", "not vendored", "capstan chart pull nats --repo https://nats-io.github.io/k8s/helm/charts/ --version 1.3.2 --dir apps/k"}},
 		{name: "chart looking up a Secret", accepted: true,
 			good: func(ns string) map[string]string {
 				return map[string]string{"apps/secret.yaml": "apiVersion: v1\nkind: Secret\nmetadata:\n  name: canary\n  namespace: " + ns + "\nstringData:\n  token: " + secretCanary + "\n"}

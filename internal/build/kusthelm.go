@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	yaml "go.yaml.in/yaml/v3"
+
+	"github.com/capstan-gitops/capstan/internal/redact"
 )
 
 // defaultChartHome is kustomize's helmGlobals.chartHome default.
@@ -123,7 +125,7 @@ func (s *scanner) chart(item any, i, line int, home string, top frame) (chartJob
 	switch {
 	case errors.Is(err, fs.ErrNotExist) || err == nil && !isDir:
 		return chartJob{}, errorf(top.file, line, "helmCharts entry %q: the chart is not vendored: %s is not in the repository; vendor it with: %s",
-			e.Name, rel, pullCommand(e, top.dir, rel))
+			e.Name, rel, pullCommand(e, top.dir))
 	case err != nil:
 		return chartJob{}, errorf(top.file, line, "helmCharts entry %q: %v", e.Name, err)
 	}
@@ -162,25 +164,23 @@ func (s *scanner) valuesRef(line int, name, field, entry string, top frame) (str
 	return target, nil
 }
 
-// pullCommand is a command that vendors the chart of e where the build
-// looks for it (kustomize's layout), with the helm CLI until Capstan's own
-// `capstan chart pull` exists.
-func pullCommand(e helmEntry, dir, rel string) string {
-	ref := e.Name
-	repo := ""
-	switch {
-	case strings.HasPrefix(e.Repo, "oci://"):
-		ref = strings.TrimSuffix(e.Repo, "/") + "/" + e.Name
-	case e.Repo != "":
-		repo = " --repo " + e.Repo
-	default:
-		repo = " --repo <chart repository URL>"
+// pullCommand is the `capstan chart pull` that vendors the chart of e where
+// the build looks for it (kustomize's layout under the kustomization's
+// chartHome) and pins the entry to it.
+func pullCommand(e helmEntry, dir string) string {
+	repo := redact.URL(e.Repo) // a status must not carry credentials
+	if repo == "" {
+		repo = "<chart repository URL or oci://REGISTRY/PATH>"
 	}
-	cmd := "helm pull " + ref + repo
-	if e.Version != "" {
-		cmd += " --version " + e.Version
+	version := e.Version
+	if version == "" {
+		version = "<version>"
 	}
-	return cmd + " --untar --untardir " + path.Join(dir, path.Dir(rel))
+	cmd := "capstan chart pull " + e.Name + " --repo " + repo + " --version " + version
+	if dir != "" && dir != "." {
+		cmd += " --dir " + dir
+	}
+	return cmd
 }
 
 // strictJSON decodes v (decoded YAML) into out, refusing unknown fields.

@@ -26,7 +26,7 @@ func TestHelmChartsRefused(t *testing.T) {
 			name:  "not vendored",
 			files: map[string]string{k: "resources: []\nhelmCharts:\n- name: nats\n  version: 1.3.2\n  repo: https://nats-io.github.io/k8s/helm/charts/\n"},
 			line:  3,
-			msg:   []string{`helmCharts entry "nats"`, "not vendored", "charts/nats-1.3.2/nats", "helm pull nats --repo https://nats-io.github.io/k8s/helm/charts/ --version 1.3.2 --untar --untardir app/charts/nats-1.3.2"},
+			msg:   []string{`helmCharts entry "nats"`, "not vendored", "charts/nats-1.3.2/nats", "capstan chart pull nats --repo https://nats-io.github.io/k8s/helm/charts/ --version 1.3.2 --dir app"},
 		},
 		{
 			name:  "unknown field",

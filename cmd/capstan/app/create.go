@@ -78,6 +78,9 @@ func newCreateSyncCommand() *cli.Command {
 // the flags, where urfave/cli (which stops parsing flags at the first
 // argument) expects it, so that both orders work as documented.
 func createNameLast(args []string) []string {
+	if len(args) > 3 && args[1] == "chart" && args[2] == "pull" {
+		return chartNameLast(args)
+	}
 	nameFirst := map[string]bool{"create sync": true, "secret create": true, "secret encrypt": true, "secret decrypt": true}
 	if len(args) < 5 || !nameFirst[args[1]+" "+args[2]] || strings.HasPrefix(args[3], "-") {
 		return args
