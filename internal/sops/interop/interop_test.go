@@ -11,6 +11,7 @@ import (
 	sigsyaml "sigs.k8s.io/yaml"
 
 	"github.com/capstan-gitops/capstan/internal/sops"
+	"github.com/capstan-gitops/capstan/internal/testenv"
 )
 
 const secretYAMLDocs = `apiVersion: v1
@@ -59,7 +60,7 @@ var binary = []byte("\x00\x01binary-PLAINTEXT\xff\nnot yaml: [")
 // without encrypted_regex, for each of two recipients.
 func TestDecryptFilesOfTheSOPSCLI(t *testing.T) {
 	t.Parallel()
-	tl := sopsTools(t)
+	tl := testenv.SOPSToolsForTest(t)
 	alice, bob := ageKeygen(t, tl), ageKeygen(t, tl)
 	recipients := alice.recipient + "," + bob.recipient
 	cases := []struct {
@@ -110,7 +111,7 @@ func TestDecryptFilesOfTheSOPSCLI(t *testing.T) {
 // opens to the same content, in every format.
 func TestSOPSCLIDecryptsCapstanFiles(t *testing.T) {
 	t.Parallel()
-	tl := sopsTools(t)
+	tl := testenv.SOPSToolsForTest(t)
 	k := ageKeygen(t, tl)
 	cases := []struct {
 		name, file string
@@ -149,7 +150,7 @@ func TestSOPSCLIDecryptsCapstanFiles(t *testing.T) {
 // plaintext value.
 func TestDecryptRefusals(t *testing.T) {
 	t.Parallel()
-	tl := sopsTools(t)
+	tl := testenv.SOPSToolsForTest(t)
 	owner, stranger := ageKeygen(t, tl), ageKeygen(t, tl)
 	enc := runSOPS(t, tl, owner.file, "s.yaml", []byte(secretYAMLDocs), "--encrypt", "--age", owner.recipient, "--encrypted-regex", "^(data|stringData)$")
 	cases := []struct {
