@@ -25,7 +25,7 @@ kube-bins: ## build the test control plane (etcd, kube-*, kwok) into the cache
 	@./hack/kube-bins.sh
 
 .PHONY: demo
-demo: build ## watch a simulated cluster be bootstrapped from git, deleted and rebuilt identical (no Docker)
+demo: build ## watch a simulated cluster be bootstrapped from git, deleted and rebuilt identical, its SOPS-encrypted Secret included (no Docker)
 	@bin=$$(./hack/kube-bins.sh); \
 	CAPSTAN_KUBE_BIN=$$bin go run ./hack/demo --capstan $(BIN)/capstan
 
