@@ -1,11 +1,7 @@
 package bootstrap
 
 import (
-	"errors"
 	"fmt"
-	"io/fs"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 
@@ -63,48 +59,19 @@ func describeFiles(files []encryptedFile) string {
 }
 
 // encryptedFiles lists the SOPS-encrypted files below dir of the checkout
-// at root, skipping .git and hidden entries.
+// at root, skipping .git and hidden entries; a file whose sops block
+// cannot be read fails the scan.
 func encryptedFiles(root, dir string) ([]encryptedFile, error) {
-	var out []encryptedFile
-	base := filepath.Join(root, filepath.FromSlash(dir))
-	err := filepath.WalkDir(base, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			if errors.Is(err, fs.ErrNotExist) {
-				return nil
-			}
-			return err
-		}
-		if p != base && strings.HasPrefix(d.Name(), ".") {
-			if d.IsDir() {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		if !d.Type().IsRegular() {
-			return nil
-		}
-		info, err := d.Info()
-		if err != nil || info.Size() > maxScannedFile {
-			return err
-		}
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		f := sops.FormatOf(d.Name())
-		if !sops.IsEncrypted(data, f) {
-			return nil
-		}
-		rel, _ := filepath.Rel(root, p)
-		recips, err := sops.Recipients(data, f)
-		if err != nil {
-			return fmt.Errorf("%s: %w", filepath.ToSlash(rel), err)
-		}
-		out = append(out, encryptedFile{path: filepath.ToSlash(rel), recipients: recips})
-		return nil
-	})
+	found, err := sops.FindEncrypted(root, dir, maxScannedFile)
 	if err != nil {
-		return nil, fmt.Errorf("looking for SOPS-encrypted files: %w", err)
+		return nil, err
+	}
+	out := make([]encryptedFile, 0, len(found))
+	for _, f := range found {
+		if f.Err != nil {
+			return nil, fmt.Errorf("looking for SOPS-encrypted files: %s: %w", f.Path, f.Err)
+		}
+		out = append(out, encryptedFile{path: f.Path, recipients: f.Recipients})
 	}
 	return out, nil
 }

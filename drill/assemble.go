@@ -1,5 +1,7 @@
 package drill
 
+import capstanv1 "github.com/capstan-gitops/capstan/api/v1"
+
 // assemble completes the report head with a result per Sync, the problems
 // of the Syncs that are not Ready, and the verdict.
 func assemble(head Report, live []*liveSync, tree []staticSync, problems []Problem) *Report {
@@ -8,20 +10,25 @@ func assemble(head Report, live []*liveSync, tree []staticSync, problems []Probl
 	// A Sync whose path names a missing file failed for that reason, and
 	// one still waiting for a claim of a missing StorageClass waits for
 	// that: their problems say so with the file.
-	explained, waiting := map[string]bool{}, map[string]bool{}
+	// One that failed to decrypt a file no key given opens failed for
+	// that reason, which its undecryptable-file problem tells.
+	explained, waiting, sealed := map[string]bool{}, map[string]bool{}, map[string]bool{}
 	for _, p := range problems {
 		switch p.Kind {
 		case ProblemMissingFile:
 			explained[p.Object] = true
 		case ProblemMissingStorageClass:
 			waiting[p.Sync] = true
+		case ProblemUndecryptable:
+			sealed[p.Sync] = true
 		}
 	}
 	for _, ls := range live {
 		res := syncResult(ls)
 		seen[res.Key()] = true
 		r.Syncs = append(r.Syncs, res)
-		if ls.phase != ready && !explained[syncObject(res.Namespace, res.Name)] && (ls.phase != working || !waiting[res.Key()]) {
+		undecrypted := sealed[res.Key()] && res.Reason == capstanv1.DecryptionFailedReason
+		if ls.phase != ready && !explained[syncObject(res.Namespace, res.Name)] && !undecrypted && (ls.phase != working || !waiting[res.Key()]) {
 			problems = append(problems, syncProblem(ls, r.TimedOut))
 		}
 	}

@@ -101,15 +101,21 @@ func (t *throwaway) delete(ctx context.Context) error {
 }
 
 // install applies the components with the one install bootstrap uses, then
-// the git credentials Secret.
+// the git credentials Secret and the decryption key Secret, as bootstrap
+// stores them.
 func (t *throwaway) install(ctx context.Context, objs []*unstructured.Unstructured, opts Options) error {
 	if _, err := repo.Install(ctx, t.client, objs, repo.InstallOptions{Timeout: installTimeout}); err != nil {
 		return err
 	}
-	if opts.Auth.IsZero() {
-		return nil
+	if !opts.Auth.IsZero() {
+		if err := repo.ApplyCredentials(ctx, t.client, opts.Auth); err != nil {
+			return err
+		}
 	}
-	return repo.ApplyCredentials(ctx, t.client, opts.Auth)
+	if len(opts.AgeKey) > 0 {
+		return repo.ApplyDecryptionKey(ctx, t.client, opts.AgeKey)
+	}
+	return nil
 }
 
 // controllerAccount returns the ServiceAccount the components run the

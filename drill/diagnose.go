@@ -245,7 +245,7 @@ func (d *diagnosis) checkDependencies(s staticSync, i int) {
 
 // problemOrder is the order of problem kinds in a report: causes first.
 func problemOrder(kind string) int {
-	for i, k := range []string{ProblemMissingFile, ProblemMissingCRD, ProblemMissingNamespace, ProblemMissingStorageClass, ProblemMissingSecret, ProblemMissingPullSecret,
+	for i, k := range []string{ProblemMissingFile, ProblemUndecryptable, ProblemMissingCRD, ProblemMissingNamespace, ProblemMissingStorageClass, ProblemMissingSecret, ProblemMissingPullSecret,
 		ProblemMissingConfigMap, ProblemMissingSA, ProblemUnhealthy, ProblemSuspended, ProblemSyncFailed} {
 		if k == kind {
 			return i

@@ -9,7 +9,10 @@ import (
 	"path/filepath"
 	"time"
 
+	"filippo.io/age"
+
 	"github.com/capstan-gitops/capstan/internal/redact"
+	"github.com/capstan-gitops/capstan/internal/sops"
 
 	"github.com/capstan-gitops/capstan/components/repo"
 	"github.com/capstan-gitops/capstan/internal/steps"
@@ -20,8 +23,10 @@ import (
 
 // run is the state one drill shares between its steps.
 type run struct {
-	opts    Options
-	ep      git.Endpoint
+	opts Options
+	ep   git.Endpoint
+	// ids are the identities of opts.AgeKey.
+	ids     []age.Identity
 	workDir string
 	start   time.Time
 	phases  []Phase
@@ -61,6 +66,9 @@ func Run(ctx context.Context, opts Options, reporter steps.Reporter) (*Report, e
 		return nil, err
 	}
 	r := &run{opts: opts, ep: ep, workDir: workDir, start: time.Now()}
+	if len(opts.AgeKey) > 0 {
+		r.ids, _ = sops.ParseIdentities(opts.AgeKey) // validated above
+	}
 	err = r.plan().Execute(ctx, reporter)
 	if cerr := r.cleanup(ctx, reporter); cerr != nil {
 		return nil, errors.Join(err, cerr)
@@ -113,8 +121,11 @@ func (r *run) readRepository(ctx context.Context) (string, error) {
 			rootURLs = append(rootURLs, s.Spec.URL)
 		}
 	}
-	src.syncs = buildTree(ctx, src.dir, src.components, sameSource(r.opts.Branch, append(rootURLs, r.opts.URL)...))
+	src.syncs = buildTree(ctx, src.dir, src.components, sameSource(r.opts.Branch, append(rootURLs, r.opts.URL)...), r.ids)
 	src.files = indexFiles(src.dir)
+	if src.sealed, err = findSealed(src.dir, src.syncs); err != nil {
+		return "", err
+	}
 	r.src = src
 	where := path.Join(src.path, repo.DirName)
 	if !src.fromGit {
@@ -224,7 +235,8 @@ func (r *run) diagnose(ctx context.Context) (string, error) {
 		Repository: redact.URL(r.opts.URL), Branch: r.opts.Branch, Path: r.src.path, Revision: string(r.src.revision),
 		Components: r.components(), TimedOut: r.timedOut, ConvergeSeconds: seconds(r.waiter.took), Claims: f.claims,
 	}
-	r.report = assemble(head, live, r.src.syncs, diagnose(r.src.syncs, f, r.src.files, notReady))
+	problems := append(diagnose(r.src.syncs, f, r.src.files, notReady), sealedProblems(r.src.sealed, r.ids)...)
+	r.report = assemble(head, live, r.src.syncs, problems)
 	if len(r.report.Problems) == 0 {
 		return "no problems", nil
 	}

@@ -64,7 +64,7 @@ func TestMissingFileProblem(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			tree := buildTree(t.Context(), root, components, func(*capstanv1.Sync) bool { return true })
+			tree := buildTree(t.Context(), root, components, func(*capstanv1.Sync) bool { return true }, nil)
 			problems := diagnose(tree, clusterFacts(), nil, map[string]bool{"capstan-system/web": true})
 			ls := live("web", "apps/web", failed, 0, 0, capstanv1.BuildFailedReason, "building apps/web at "+rev+": "+tt.file+": "+tt.msg)
 			r := assemble(head(false), []*liveSync{ls}, tree, problems)

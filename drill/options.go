@@ -10,6 +10,7 @@ import (
 
 	"github.com/capstan-gitops/capstan/clusters/kwok"
 	"github.com/capstan-gitops/capstan/internal/git"
+	"github.com/capstan-gitops/capstan/internal/sops"
 )
 
 // DefaultTimeout bounds the wait for every Sync to become Ready.
@@ -30,6 +31,11 @@ type Options struct {
 	// AcceptHostKey trusts the SSH host key the server shows when Auth has
 	// no known_hosts.
 	AcceptHostKey bool
+	// AgeKey is an age identity file (as age-keygen writes it) that opens
+	// the repository's SOPS-encrypted files: the throwaway cluster gets it
+	// as the Secret bootstrap --age-key-file creates. Without it, or when it
+	// opens none of a file's recipients, the report names each such file.
+	AgeKey []byte
 	// Timeout bounds the wait for the Syncs (default DefaultTimeout).
 	Timeout time.Duration
 	// BinDir holds the control-plane binaries (default kwok.BinDir()).
@@ -68,6 +74,11 @@ func (o Options) validate() error {
 		return errors.New("a repository URL is required (--url)")
 	case strings.HasPrefix(o.Path, "/"):
 		return errors.New("--path must be a directory inside the repository, such as clusters/dwk")
+	}
+	if len(o.AgeKey) > 0 {
+		if _, err := sops.ParseIdentities(o.AgeKey); err != nil {
+			return fmt.Errorf("the age key file: %w", err)
+		}
 	}
 	return nil
 }

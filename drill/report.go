@@ -93,6 +93,7 @@ func (s SyncResult) Key() string { return s.Namespace + "/" + s.Name }
 const (
 	ProblemSyncFailed          = "sync-failed"
 	ProblemMissingFile         = "missing-file"
+	ProblemUndecryptable       = "undecryptable-file"
 	ProblemMissingCRD          = "missing-crd"
 	ProblemMissingNamespace    = "missing-namespace"
 	ProblemMissingSecret       = "missing-secret"

@@ -34,6 +34,8 @@ type source struct {
 	syncs []staticSync
 	// files says which files declare each object, for the report.
 	files map[objectID][]string
+	// sealed are the SOPS-encrypted files under the Syncs' paths.
+	sealed []sealedFile
 }
 
 // ErrPathNotFound means --path is not a directory of the repository.
@@ -147,7 +149,7 @@ func (src *source) loadComponents(ctx context.Context, opts Options) error {
 		return nil
 	}
 	settings, _ := repo.Resolve(repo.Flags{}, nil, opts.CLIVersion)
-	files, err := repo.RenderFiles(repo.Input{URL: opts.URL, Branch: opts.Branch, Path: src.path, HasCredentials: !opts.Auth.IsZero(), Settings: settings})
+	files, err := repo.RenderFiles(repo.Input{URL: opts.URL, Branch: opts.Branch, Path: src.path, HasCredentials: !opts.Auth.IsZero(), HasDecryption: len(opts.AgeKey) > 0, Settings: settings})
 	if err != nil {
 		return err
 	}

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"filippo.io/age"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 
@@ -57,8 +58,9 @@ func (id objectID) String() string {
 
 // buildTree builds the path of every Sync reachable from the components, in
 // breadth-first order: the Syncs the components declare, then the Syncs
-// their paths declare, and so on. same tells which Syncs read this clone.
-func buildTree(ctx context.Context, root string, components []*unstructured.Unstructured, same func(*capstanv1.Sync) bool) []staticSync {
+// their paths declare, and so on. same tells which Syncs read this clone;
+// ids open its SOPS-encrypted files, as the controller's would.
+func buildTree(ctx context.Context, root string, components []*unstructured.Unstructured, same func(*capstanv1.Sync) bool, ids []age.Identity) []staticSync {
 	var out []staticSync
 	seen := map[string]bool{}
 	queue := components
@@ -76,7 +78,7 @@ func buildTree(ctx context.Context, root string, components []*unstructured.Unst
 				out = append(out, st)
 				continue
 			}
-			st.Objects, st.Sources, st.Err = build.BuildSources(ctx, root, pathOrRoot(s.Spec.Path), build.DefaultLimits())
+			st.Objects, st.Sources, st.Err = build.BuildWith(ctx, root, pathOrRoot(s.Spec.Path), build.Options{Limits: build.DefaultLimits(), Identities: ids})
 			out = append(out, st)
 			next = append(next, st.Objects...)
 		}

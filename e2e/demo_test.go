@@ -23,9 +23,11 @@ type demoObjects struct {
 		Syncs   []string `json:"syncs"`
 		Objects []string `json:"objects"`
 		Missing []string `json:"missing"`
+		Secret  string   `json:"secret"`
 	}
 	Pushed           string `json:"pushed"`
 	HeadAfterRebuild string `json:"headAfterRebuild"`
+	SecretDigest     string `json:"secretDigest"`
 }
 
 // TestDemo runs `make demo`'s program as a newcomer would, to the end, and
@@ -88,6 +90,17 @@ func testDemoRebuilds(t *testing.T, demo string) {
 			t.Errorf("the rebuilt cluster lacks %s: %v", want, got.Rebuilt.Objects)
 		}
 	}
+	// The Secret encrypted into git holds its value in both clusters: the
+	// rebuild restored it with the key file alone.
+	if !strings.HasPrefix(got.SecretDigest, "sha256:") || got.First.Secret != got.SecretDigest || got.Rebuilt.Secret != got.SecretDigest {
+		t.Errorf("Secret web/db-credentials: encrypted %q, first cluster %q, rebuilt %q: want the same value in both", got.SecretDigest, got.First.Secret, got.Rebuilt.Secret)
+	}
+	if !slices.Contains(got.Rebuilt.Objects, "Secret web/db-credentials") {
+		t.Errorf("the rebuilt cluster's Syncs did not apply Secret web/db-credentials: %v", got.Rebuilt.Objects)
+	}
+	if strings.Contains(stdout.String()+stderr.String(), "AGE-SECRET-KEY-") {
+		t.Error("the demo printed the age private key")
+	}
 	wantSync := "capstan-system/capstan-system at main@sha1:" + got.Pushed
 	if !slices.Equal(got.First.Syncs, []string{wantSync}) || !slices.Equal(got.Rebuilt.Syncs, got.First.Syncs) {
 		t.Errorf("Syncs: first %v, rebuilt %v; want both [%s]", got.First.Syncs, got.Rebuilt.Syncs, wantSync)
@@ -95,7 +108,8 @@ func testDemoRebuilds(t *testing.T, demo string) {
 	if len(got.Pushed) != 40 || got.HeadAfterRebuild != got.Pushed {
 		t.Errorf("branch head after bootstrap %q, after the rebuild %q: want one pushed commit, then none", got.Pushed, got.HeadAfterRebuild)
 	}
-	for _, want := range []string{"capstan bootstrap --kwok dwk", "capstan status -A", fmt.Sprintf("rebuilt: identical (%d objects)", len(got.Rebuilt.Objects)), "no new commit", "Deployment capstan-system/capstan-controller runs it"} {
+	for _, want := range []string{"capstan bootstrap --kwok dwk", "capstan status -A", fmt.Sprintf("rebuilt: identical (%d objects)", len(got.Rebuilt.Objects)), "no new commit", "Deployment capstan-system/capstan-controller runs it",
+		"--age-key-file", "Secret web/db-credentials restored from git with the same key file"} {
 		if !strings.Contains(stdout.String(), want) {
 			t.Errorf("the story lacks %q", want)
 		}

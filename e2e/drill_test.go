@@ -27,12 +27,19 @@ type drillRepo struct {
 
 func newDrillRepo(t *testing.T, bootstrapped bool, edit map[string]*string) *drillRepo {
 	t.Helper()
+	return newDrillRepoWith(t, bootstrapped, false, edit)
+}
+
+// newDrillRepoWith is newDrillRepo whose bootstrap, with decryption, also
+// gives the root Sync spec.decryption, as bootstrap --age-key-file does.
+func newDrillRepoWith(t *testing.T, bootstrapped, decryption bool, edit map[string]*string) *drillRepo {
+	t.Helper()
 	srv := testenv.NewGitServer(t)
 	srv.InitRepo(t, "dwk")
 	files := exampleFiles(t, "dwk")
 	if bootstrapped {
 		rendered, err := repo.RenderFiles(repo.Input{
-			URL: srv.HTTPURL("dwk"), Branch: "main", Path: "clusters/dwk", HasCredentials: true,
+			URL: srv.HTTPURL("dwk"), Branch: "main", Path: "clusters/dwk", HasCredentials: true, HasDecryption: decryption,
 			Settings: repo.Settings{Version: "v0.0.0-e2e", LogLevel: "info", Interval: time.Minute},
 		})
 		if err != nil {
@@ -57,11 +64,17 @@ func newDrillRepo(t *testing.T, bootstrapped bool, edit map[string]*string) *dri
 // of its own, and checks that the throwaway cluster is gone afterwards.
 func (r *drillRepo) drill(t *testing.T, args ...string) result {
 	t.Helper()
+	return r.drillEnv(t, nil, args...)
+}
+
+// drillEnv is drill with more environment variables.
+func (r *drillRepo) drillEnv(t *testing.T, extra []string, args ...string) result {
+	t.Helper()
 	cache := t.TempDir()
-	env := []string{
+	env := append([]string{
 		"CAPSTAN_GIT_PASSWORD=" + r.srv.Password(), "NO_COLOR=1",
 		"CAPSTAN_CACHE=" + cache, "CAPSTAN_KUBE_BIN=" + kwok.BinDir(),
-	}
+	}, extra...)
 	args = append([]string{"drill", "--url", r.srv.HTTPURL("dwk"), "--username", r.srv.Username()}, args...)
 	start := time.Now()
 	res := capstan(t, env, args...)

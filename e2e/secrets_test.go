@@ -6,8 +6,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -60,8 +63,9 @@ func commitEncryptedSecret(t *testing.T, f *fleet, dir string) (string, string) 
 // SOPS-encrypted Secret (--age-key-file), runs the day-2 commands, and then
 // looks for the credentials, the Secret's plaintext and the age identity in
 // everything a person or a log collector sees: the controller's debug logs,
-// every event, every Sync's status, every line the CLI printed and every
-// commit.
+// every event, every Sync's status, every line the CLI printed, every
+// commit, and every file the controller left under its temp, cache and
+// home directories (its checkouts included).
 func TestNoSecretLeaks(t *testing.T) {
 	t.Parallel()
 	modes := []struct {
@@ -120,6 +124,14 @@ func TestNoSecretLeaks(t *testing.T) {
 				t.Errorf("the controller logged nothing at debug level:\n%s", tail(hay["controller logs"], 2000))
 			}
 			collectCluster(t, tg.admin, hay)
+			n := collectFiles(t, tg.dirs, hay)
+			t.Logf("searched %d files the controller left", n)
+			// Its checkout holds the encrypted file: the search covered it.
+			if !slices.ContainsFunc(slices.Collect(maps.Keys(hay)), func(k string) bool {
+				return strings.HasPrefix(k, "file $TMPDIR/") && strings.HasSuffix(k, "/clusters/e2e/apps/db.sops.yaml")
+			}) {
+				t.Error("no checkout of the repository was found under the controller's TMPDIR: its checkouts were not searched")
+			}
 			commits := collectCommits(t, f.srv.RepoDir(f.repo), hay)
 			t.Logf("searched %d commits, %d bytes of controller logs, %d of CLI output", commits, len(hay["controller logs"]), len(hay["CLI output"]))
 			if commits < 3 {
@@ -249,12 +261,16 @@ type loggedTarget struct {
 	target
 	logs testenv.Buffer
 	stop func()
+	// dirs are the controller's TMPDIR (where its checkouts go by
+	// default), XDG_CACHE_HOME and HOME, by name.
+	dirs map[string]string
 }
 
 func newLoggedTarget(t *testing.T) *loggedTarget {
 	t.Helper()
 	cluster := testenv.StartCluster(t, testenv.ClusterOptions{})
-	lt := &loggedTarget{target: target{cluster: cluster, admin: adminClient(t, cluster)}}
+	lt := &loggedTarget{target: target{cluster: cluster, admin: adminClient(t, cluster)},
+		dirs: map[string]string{"TMPDIR": t.TempDir(), "XDG_CACHE_HOME": t.TempDir(), "HOME": t.TempDir()}}
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan struct{})
 	go func() {
@@ -281,7 +297,41 @@ func (lt *loggedTarget) runController(ctx context.Context, t *testing.T) {
 		t.Error(err)
 		return
 	}
+	// The default work dir, under TMPDIR, as in the controller's pod.
+	if i := slices.Index(cmd.Args, "--work-dir"); i >= 0 {
+		cmd.Args = slices.Delete(cmd.Args, i, i+2)
+	}
 	cmd.Args = append(cmd.Args, "--log-level", "debug")
+	cmd.Env = os.Environ()
+	for name, dir := range lt.dirs {
+		cmd.Env = append(cmd.Env, name+"="+dir)
+	}
 	cmd.Stdout, cmd.Stderr = &lt.logs, &lt.logs
 	_ = cmd.Run()
+}
+
+// collectFiles adds every regular file below dirs to hay and returns how
+// many there were.
+func collectFiles(t *testing.T, dirs map[string]string, hay map[string]string) int {
+	t.Helper()
+	n := 0
+	for name, dir := range dirs {
+		err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+			if err != nil || !d.Type().IsRegular() {
+				return err
+			}
+			data, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			rel, _ := filepath.Rel(dir, p)
+			hay["file $"+name+"/"+rel] = string(data)
+			n++
+			return nil
+		})
+		if err != nil {
+			t.Fatalf("reading the controller's %s: %v", name, err)
+		}
+	}
+	return n
 }

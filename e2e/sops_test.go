@@ -22,10 +22,7 @@ import (
 // Secret back without a new commit.
 func TestSOPSCourseFlow(t *testing.T) {
 	t.Parallel()
-	tools, err := testenv.BuildSOPSTools(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
+	tools := testenv.SOPSToolsForTest(t)
 	dir := t.TempDir()
 	keyFile := filepath.Join(dir, "age.key")
 	if out, err := exec.CommandContext(t.Context(), tools.AgeKeygen, "-o", keyFile).CombinedOutput(); err != nil {

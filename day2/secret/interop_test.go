@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 
 	"filippo.io/age"
@@ -17,21 +16,6 @@ import (
 	"github.com/capstan-gitops/capstan/internal/sops"
 	"github.com/capstan-gitops/capstan/internal/testenv"
 )
-
-var (
-	toolsOnce sync.Once
-	tools     testenv.SOPSTools
-	toolsErr  error
-)
-
-func sopsTools(t *testing.T) testenv.SOPSTools {
-	t.Helper()
-	toolsOnce.Do(func() { tools, toolsErr = testenv.BuildSOPSTools(t.Context()) })
-	if toolsErr != nil {
-		t.Fatal(toolsErr)
-	}
-	return tools
-}
 
 // ageKeygen makes a key file with the real age-keygen; it returns the
 // file, its recipient and its identities.
@@ -88,7 +72,7 @@ type: Opaque
 // input bytes; only data and stringData are ciphertext.
 func TestEncryptedBySecretEncryptDecryptsWithSOPS(t *testing.T) {
 	t.Parallel()
-	tl := sopsTools(t)
+	tl := testenv.SOPSToolsForTest(t)
 	keyFile, recipient, _ := ageKeygen(t, tl)
 	fourSpaces := strings.ReplaceAll(typicalSecret, "  ", "    ")
 	noIndentRule := "creation_rules:\n  - path_regex: ^clusters/dwk/\n    age: " + recipient + "\n"
@@ -142,7 +126,7 @@ func TestEncryptedBySecretEncryptDecryptsWithSOPS(t *testing.T) {
 // manifest comes back byte-identical).
 func TestSecretDecryptOpensSOPSFiles(t *testing.T) {
 	t.Parallel()
-	tl := sopsTools(t)
+	tl := testenv.SOPSToolsForTest(t)
 	keyFile, recipient, ids := ageKeygen(t, tl)
 	_, other, _ := ageKeygen(t, tl)
 	for _, tc := range []struct{ name, file, plain string }{
@@ -192,7 +176,7 @@ func writeFile(t *testing.T, p, s string, mode os.FileMode) {
 // directory, as sops looks for .sops.yaml from its working directory).
 func TestRuleMatchingAgreesWithSOPS(t *testing.T) {
 	t.Parallel()
-	tl := sopsTools(t)
+	tl := testenv.SOPSToolsForTest(t)
 	keyFile, alice, _ := ageKeygen(t, tl)
 	_, bob, _ := ageKeygen(t, tl)
 	_, carol, _ := ageKeygen(t, tl)
@@ -234,7 +218,7 @@ func TestRuleMatchingAgreesWithSOPS(t *testing.T) {
 // list is indented (both emitters are yaml.v3's).
 func TestYAMLFormsThroughSOPSDecrypt(t *testing.T) {
 	t.Parallel()
-	tl := sopsTools(t)
+	tl := testenv.SOPSToolsForTest(t)
 	keyFile, recipient, _ := ageKeygen(t, tl)
 	forms := []struct {
 		name, plain string

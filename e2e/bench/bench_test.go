@@ -28,7 +28,7 @@ type config struct {
 	binary      string        // BENCH_BINARY: capstan to run (built when empty)
 	profile     bool          // BENCH_PROFILE=1: pprof profiles of the controller beside the report
 	parallelism []int         // BENCH_PARALLELISM (1,4,8,16)
-	phases      string        // BENCH_PHASES (limit,sync,dr)
+	phases      string        // BENCH_PHASES (limit,sync,dr,sops)
 	timeout     time.Duration // BENCH_TIMEOUT: bound of each wait (15m)
 	// BENCH_SOURCE_INTERVAL: the Sync's sourceInterval while polling is
 	// measured (15s, the default; shorter only to try the bench quickly).
@@ -37,7 +37,7 @@ type config struct {
 
 func loadConfig(t *testing.T) config {
 	c := config{runs: 3, sizes: []int{100, 1000}, out: "../../bin/bench.json", parallelism: []int{1, 4, 8, 16},
-		phases: "limit,sync,dr", timeout: 15 * time.Minute}
+		phases: "limit,sync,dr,sops", timeout: 15 * time.Minute}
 	if v := os.Getenv("BENCH_RUNS"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 {
@@ -175,6 +175,25 @@ func measureSize(t *testing.T, cfg config, binary string, n, run int) figures {
 			}
 			if err != nil {
 				t.Fatalf("n=%d sync: %v (controller log: %s)", n, err, filepath.Join(dir, "controller.log"))
+			}
+		})
+	}
+	if cfg.has("sops") {
+		withCluster(t, nodes, func(c *testenv.Cluster) {
+			ctx, cancel := context.WithCancel(ctx)
+			defer cancel()
+			sopsDir := filepath.Join(dir, "sops")
+			if err := os.MkdirAll(sopsDir, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			e := newSyncEnv(ctx, t, cfg, binary, c, sopsDir)
+			defer e.ctrl.stop()
+			sf, err := measureSOPS(ctx, e, n)
+			for k, v := range sf {
+				f[k] = v
+			}
+			if err != nil {
+				t.Fatalf("n=%d sops: %v (controller log: %s)", n, err, filepath.Join(sopsDir, "controller.log"))
 			}
 		})
 	}

@@ -21,6 +21,9 @@
 //     rss_anon_peak_mib and rss_file_peak_mib (sampled RssAnon and RssFile),
 //     working_set_peak_mib (the cgroup's usage minus total_inactive_file, as
 //     the kubelet counts it) and rss_peak_mib (VmHWM);
+//   - t_first_sops and t_noop_sops: the first sync and an interval no-op of
+//     the mix where 100 of the N objects (at most N/10) are Secrets
+//     SOPS-encrypted for an age key, synced with spec.decryption;
 //   - t_dr: `capstan bootstrap --kubeconfig` onto a fresh cluster from a
 //     repository that already holds everything, with the controller run
 //     beside it, until bootstrap returns (the root Sync is Ready).
@@ -37,7 +40,7 @@
 // BENCH_LARGE=1 (adds 10000), BENCH_OUT (../../bin/bench.json; logs and
 // profiles go beside it, under bench/), BENCH_BINARY (the capstan to run;
 // built when empty), BENCH_PARALLELISM (1,4,8,16), BENCH_PHASES
-// (limit,sync,dr), BENCH_TIMEOUT (15m, each wait), BENCH_PROFILE=1 (CPU
+// (limit,sync,dr,sops), BENCH_TIMEOUT (15m, each wait), BENCH_PROFILE=1 (CPU
 // and heap profiles of the controller through its pprof flag), and for
 // experiments BENCH_CONTROLLER_ARGS and BENCH_CONTROLLER_ENV (extra flags
 // and environment of the controller process).

@@ -278,6 +278,11 @@ func newAdmin(c *testenv.Cluster) (client.Client, error) {
 // createSync creates the Sync name for path of repo over HTTP, with its
 // credentials Secret.
 func createSync(ctx context.Context, c client.Client, srv *testenv.GitServer, name, repo, path string) error {
+	return createSyncWith(ctx, c, srv, name, repo, path, func(*capstanv1.SyncSpec) {})
+}
+
+// createSyncWith is createSync with the spec changed by edit.
+func createSyncWith(ctx context.Context, c client.Client, srv *testenv.GitServer, name, repo, path string, edit func(*capstanv1.SyncSpec)) error {
 	ns := manifests.Namespace
 	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: name + "-git", Namespace: ns},
 		Data: map[string][]byte{"username": []byte(srv.Username()), "password": []byte(srv.Password())}}
@@ -289,6 +294,7 @@ func createSync(ctx context.Context, c client.Client, srv *testenv.GitServer, na
 		SecretRef: &capstanv1.LocalObjectReference{Name: secret.Name},
 		Timeout:   &metav1.Duration{Duration: 20 * time.Minute},
 	}}
+	edit(&s.Spec)
 	if err := c.Create(ctx, s); err != nil {
 		return fmt.Errorf("creating sync: %w", err)
 	}

@@ -38,6 +38,12 @@ type demo struct {
 	// pushed is the commit the first bootstrap pushed.
 	pushed  string
 	results objectsFile
+	// keyFile is the age key made at run time, in the work dir; secret the
+	// Secret encrypted for it.
+	keyFile string
+	secret  sealed
+	// extra are the files committed beside the example: the encrypted Secret.
+	extra map[string][]byte
 }
 
 // objectsFile is what --objects-out writes, for tests to compare.
@@ -48,6 +54,9 @@ type objectsFile struct {
 	// after the rebuild: equal when the rebuild pushed nothing.
 	Pushed           string `json:"pushed"`
 	HeadAfterRebuild string `json:"headAfterRebuild"`
+	// SecretDigest is the digest of the value the demo encrypted into git,
+	// which each snapshot's Secret must match.
+	SecretDigest string `json:"secretDigest"`
 }
 
 func newDemo(opts options, w io.Writer) *demo {
@@ -60,11 +69,11 @@ func (d *demo) run(ctx context.Context) (err error) {
 		return err
 	}
 	defer func() { err = errors.Join(err, d.cleanup()) }()
-	d.out.printf("Capstan demo: a cluster declared in git, lost, and rebuilt from git alone.\n"+
+	d.out.printf("Capstan demo: a cluster declared in git, lost, and rebuilt from git and one age key.\n"+
 		"The cluster is simulated: a real Kubernetes control plane (etcd, kube-apiserver, controller-manager,\n"+
 		"scheduler) from local binaries, with kwok nodes. No Docker, and nothing leaves this machine.\n"+
 		"Everything the demo creates is under %s and removed at the end.\n", d.work)
-	steps := []func(context.Context) error{d.serveRepository, d.bootstrapFirst, d.showStatus, d.loseCluster, d.rebuild, d.compare}
+	steps := []func(context.Context) error{d.encryptSecret, d.serveRepository, d.bootstrapFirst, d.showStatus, d.loseCluster, d.rebuild, d.compare}
 	for _, step := range steps {
 		if err := step(ctx); err != nil {
 			if ctx.Err() != nil {
@@ -195,7 +204,7 @@ func (d *demo) stopSidecar() error {
 
 // bootstrapArgs is the one command of the first bootstrap and of the rebuild.
 func (d *demo) bootstrapArgs() []string {
-	return []string{"bootstrap", "--kwok", d.opts.cluster, "--url", d.git.URL, "--path", d.opts.path, "--username", d.git.Auth.Username}
+	return []string{"bootstrap", "--kwok", d.opts.cluster, "--url", d.git.URL, "--path", d.opts.path, "--username", d.git.Auth.Username, "--age-key-file", d.keyFile}
 }
 
 // runBootstrap runs bootstrap with the controller beside the cluster.

@@ -10,6 +10,7 @@ import (
 	"io"
 	"io/fs"
 	"log"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/cgi"
@@ -100,14 +101,15 @@ func (s *gitServer) Close() error {
 	return err
 }
 
-// pushDirectory commits every file under dir to branch main of the server,
-// over HTTP, as a person pushing a new repository would. It returns the
-// commit.
-func (s *gitServer) pushDirectory(ctx context.Context, dir, cloneDir string) (string, error) {
+// pushDirectory commits every file under dir, and the extra files, to
+// branch main of the server, over HTTP, as a person pushing a new
+// repository would. It returns the commit.
+func (s *gitServer) pushDirectory(ctx context.Context, dir, cloneDir string, extra map[string][]byte) (string, error) {
 	files, err := readFiles(dir)
 	if err != nil {
 		return "", err
 	}
+	maps.Copy(files, extra)
 	ep, err := git.ParseURL(s.URL, false)
 	if err != nil {
 		return "", err

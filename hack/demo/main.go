@@ -1,9 +1,12 @@
 // Command demo tells Capstan's story on one machine in a few minutes, with
-// no Docker and nothing leaving the machine: it serves a copy of
-// examples/dwk from a git server on loopback, bootstraps a simulated (kwok)
-// cluster from it, shows it Ready, deletes the cluster, rebuilds it with the
-// very same command and shows that the rebuilt cluster holds the same
-// objects and that nothing was pushed. Everything it starts is removed at
+// no Docker and nothing leaving the machine: it makes a new age key and
+// encrypts a Secret for it with SOPS, serves a copy of examples/dwk with that
+// Secret from a git server on loopback, bootstraps a simulated (kwok)
+// cluster from it with the key (--age-key-file), shows it Ready with the
+// Secret decrypted, deletes the cluster, rebuilds it with the very same
+// command and shows that the rebuilt cluster holds the same objects and the
+// Secret's value and that nothing was pushed. The key exists only in the
+// demo's work dir, never in git. Everything it starts is removed at
 // the end, also when it is interrupted.
 //
 // `make demo` builds bin/capstan and the control-plane binaries, then runs

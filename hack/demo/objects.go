@@ -29,6 +29,9 @@ type snapshot struct {
 	Objects []string `json:"objects"`
 	// Missing are inventory entries the cluster does not hold.
 	Missing []string `json:"missing,omitempty"`
+	// Secret is the digest of the value of the Secret the demo encrypted
+	// into git, as the cluster holds it ("" when it does not).
+	Secret string `json:"secret"`
 }
 
 // takeSnapshot waits until every Sync is Ready, then lists what they applied.
@@ -68,6 +71,9 @@ func takeSnapshot(ctx context.Context, cfg *rest.Config, timeout time.Duration) 
 				snap.Missing = append(snap.Missing, objectName(e))
 			}
 		}
+	}
+	if snap.Secret, err = secretDigest(ctx, c); err != nil {
+		return snapshot{}, fmt.Errorf("reading Secret %s/%s: %w", secretNamespace, secretName, err)
 	}
 	slices.Sort(snap.Syncs)
 	slices.Sort(snap.Objects)

@@ -12,6 +12,25 @@ import (
 	"github.com/capstan-gitops/capstan/clusters/kwok"
 )
 
+// encryptSecret makes an age key and a Secret encrypted for it, to commit.
+func (d *demo) encryptSecret(context.Context) error {
+	d.out.title("Encrypt a Secret for git with SOPS and age",
+		"A database password must survive the disaster too, so it goes into git, encrypted. The demo makes a new\n"+
+			"age key (as `age-keygen -o age.key` does) and encrypts the Secret for its public key (as\n"+
+			"`capstan secret create "+secretName+" -n "+secretNamespace+" --from-literal "+secretKey+"=… --encrypt --age age1…` does).")
+	start := time.Now()
+	extra, err := d.sealTheSecret()
+	if err != nil {
+		return err
+	}
+	d.extra = extra
+	took := time.Since(start)
+	d.phases = append(d.phases, phase{"make an age key, encrypt a Secret", took})
+	d.out.done(fmt.Sprintf("key %s (public key %s); %s/%s holds only ciphertext", d.keyFile, d.secret.recipient, d.opts.path, secretFile), took)
+	d.out.note("The key file is the one thing besides git a rebuild needs: keep a copy outside the cluster.")
+	return nil
+}
+
 // serveRepository puts examples/dwk into a new repository on a local git
 // server.
 func (d *demo) serveRepository(ctx context.Context) error {
@@ -24,7 +43,7 @@ func (d *demo) serveRepository(ctx context.Context) error {
 		return err
 	}
 	d.git = srv
-	sha, err := srv.pushDirectory(ctx, d.opts.examples, filepath.Join(d.work, "push"))
+	sha, err := srv.pushDirectory(ctx, d.opts.examples, filepath.Join(d.work, "push"), d.extra)
 	if err != nil {
 		return fmt.Errorf("pushing %s: %w", d.opts.examples, err)
 	}
@@ -45,7 +64,8 @@ func (d *demo) bootstrapFirst(ctx context.Context) error {
 		"One command creates the cluster, commits Capstan's own manifests to "+d.opts.path+"/capstan-system/,\n"+
 			"installs the controller from that very commit and waits until the cluster runs what git declares.")
 	d.out.command(strings.Join(append([]string{"capstan"}, d.bootstrapArgs()...), " "))
-	d.out.note("(the password is in CAPSTAN_GIT_PASSWORD; bootstrap keeps it in the Secret capstan-system/capstan-git, never in git)")
+	d.out.note("(the password is in CAPSTAN_GIT_PASSWORD; bootstrap keeps it in the Secret capstan-system/capstan-git, never in git;\n" +
+		"   the age key goes to the Secret capstan-system/capstan-sops, from which the controller decrypts)")
 	d.out.note("kwok simulates nodes and pods, so no container runs here: the demo runs `capstan controller` as a\n" +
 		"   process beside the cluster, with the capstan-controller ServiceAccount's token. On a real cluster\n" +
 		"   the Deployment capstan-system/capstan-controller runs it.")
@@ -80,6 +100,10 @@ func (d *demo) showStatus(ctx context.Context) error {
 	if len(snap.Missing) > 0 {
 		return fmt.Errorf("objects Capstan applied are missing from the cluster: %s", strings.Join(snap.Missing, ", "))
 	}
+	if snap.Secret != d.secret.digest {
+		return fmt.Errorf("the Secret %s/%s does not hold the value encrypted into git", secretNamespace, secretName)
+	}
+	d.out.note("Secret %s/%s holds the decrypted value (%s…), which git holds only encrypted", secretNamespace, secretName, snap.Secret[:15])
 	d.out.note("%d objects applied from git, every one present in the cluster:", len(snap.Objects))
 	for _, o := range snap.Objects {
 		d.out.note("  · %s", o)
@@ -129,7 +153,8 @@ func (d *demo) rebuild(ctx context.Context) error {
 // that the repository did not change.
 func (d *demo) compare(ctx context.Context) error {
 	d.out.title("Compare the rebuilt cluster with the first",
-		"Same objects, every Sync at the same commit, and no new commit: the repository alone was enough.")
+		"Same objects, every Sync at the same commit, the Secret's value back, and no new commit: the repository\n"+
+			"and the key file were enough.")
 	snap, err := d.snapshot(ctx)
 	if err != nil {
 		return err
@@ -157,7 +182,12 @@ func (d *demo) verdict(rebuilt snapshot, head string) error {
 		d.out.note("syncs: DIFFERENT\n   first: %v\n   rebuilt: %v", first.Syncs, rebuilt.Syncs)
 		return fmt.Errorf("the rebuilt cluster's Syncs are not at the first cluster's revisions")
 	}
+	if rebuilt.Secret != d.results.SecretDigest {
+		d.out.note("secret: NOT RESTORED (the rebuilt cluster's %s/%s does not hold the value encrypted into git)", secretNamespace, secretName)
+		return fmt.Errorf("the rebuild did not restore the Secret %s/%s", secretNamespace, secretName)
+	}
 	d.out.note("rebuilt: identical (%d objects)", len(rebuilt.Objects))
+	d.out.note("Secret %s/%s restored from git with the same key file: its value matches (%s…)", secretNamespace, secretName, rebuilt.Secret[:15])
 	for _, s := range rebuilt.Syncs {
 		d.out.note("Sync %s in both clusters", s)
 	}

@@ -45,6 +45,10 @@ func TestBuildDecrypts(t *testing.T) {
 			"k/app.env":            encrypted(t, id, "app.env", "TOKEN=PLAINTEXT-env\n", ""),
 			"k/tls.key":            encrypted(t, id, "tls.key", "PLAINTEXT-key", ""),
 		}, "k", map[string]string{"Secret app/db": "password=PLAINTEXT-pw", "Secret gen": "TOKEN=UExBSU5URVhULWVudg==,tls.key=UExBSU5URVhULWtleQ=="}},
+		{"secretGenerator over an encrypted INI file", map[string]string{
+			"k/kustomization.yaml": "secretGenerator:\n- name: ini\n  files: [app.ini]\ngeneratorOptions:\n  disableNameSuffixHash: true\n",
+			"k/app.ini":            encrypted(t, id, "app.ini", "[db]\npassword=PLAINTEXT-ini\n", ""),
+		}, "k", map[string]string{"Secret ini": "app.ini=W2RiXQpwYXNzd29yZCA9IFBMQUlOVEVYVC1pbmkK"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -21,23 +21,33 @@ func decryptValue(s string, key []byte, aad string) (any, error) {
 	if s == "" {
 		return "", nil
 	}
+	plain, typ, err := openValue(s, key, aad)
+	if err != nil {
+		return nil, err
+	}
+	return typed(plain, typ)
+}
+
+// openValue opens one ENC[AES256_GCM,...] value and returns its plaintext
+// and the type SOPS recorded for it.
+func openValue(s string, key []byte, aad string) ([]byte, string, error) {
 	data, iv, tag, typ, ok := parseValue(s)
 	if !ok || len(iv) == 0 {
-		return nil, errValue
+		return nil, "", errValue
 	}
 	block, err := aes.NewCipher(key)
 	if err != nil {
-		return nil, errValue
+		return nil, "", errValue
 	}
 	gcm, err := cipher.NewGCMWithNonceSize(block, len(iv))
 	if err != nil {
-		return nil, errValue
+		return nil, "", errValue
 	}
 	plain, err := gcm.Open(nil, iv, append(data, tag...), []byte(aad))
 	if err != nil {
-		return nil, errValue
+		return nil, "", errValue
 	}
-	return typed(plain, typ)
+	return plain, typ, nil
 }
 
 // typed converts a decrypted value to the type SOPS recorded for it.

@@ -48,12 +48,14 @@ const metadataKey = "sops"
 type file struct {
 	docs []*node
 	md   *metadata
+	// ini is the INI file the docs were read from, for its comments.
+	ini *iniFile
 }
 
 // IsEncrypted reports whether data, a file in format f, is SOPS-encrypted:
 // a YAML document or a JSON object with a top-level sops key, a dotenv file
-// with a sops_ key. A file that cannot be parsed is not encrypted: decoding
-// it reports the error.
+// with a sops_ key, an INI file with a [sops] section. A file that cannot
+// be parsed is not encrypted: decoding it reports the error.
 func IsEncrypted(data []byte, f Format) bool {
 	if !strings.Contains(string(data), metadataKey) {
 		return false
@@ -64,7 +66,7 @@ func IsEncrypted(data []byte, f Format) bool {
 	case Dotenv:
 		return dotenvHasMetadata(data)
 	case INI:
-		return strings.Contains(string(data), "[sops]")
+		return iniHasMetadata(data)
 	default:
 		return jsonHasMetadata(data)
 	}
@@ -96,12 +98,17 @@ func Decrypt(data []byte, f Format, ids []age.Identity) ([]byte, error) {
 	if err := fl.decrypt(key); err != nil {
 		return nil, err
 	}
+	if fl.ini != nil {
+		fl.ini.decryptComments(key)
+		return fl.ini.emit(), nil
+	}
 	return emit(fl.docs, f)
 }
 
 func parse(data []byte, f Format) (*file, error) {
 	var docs []*node
 	var md *node
+	var ini *iniFile
 	var err error
 	switch f {
 	case YAML:
@@ -109,7 +116,9 @@ func parse(data []byte, f Format) (*file, error) {
 	case Dotenv:
 		docs, md, err = parseDotenv(data)
 	case INI:
-		return nil, &Error{Err: fmt.Errorf("%w: INI files", ErrUnsupported)}
+		if ini, md, err = parseINI(data); err == nil {
+			docs = []*node{ini.tree()}
+		}
 	default:
 		docs, md, err = parseJSON(data)
 	}
@@ -128,7 +137,7 @@ func parse(data []byte, f Format) (*file, error) {
 			return nil, malformed(0, "an encrypted binary file holds one key, data")
 		}
 	}
-	return &file{docs: docs, md: meta}, nil
+	return &file{docs: docs, md: meta, ini: ini}, nil
 }
 
 // decrypt decrypts the documents in place and checks the MAC.

@@ -1,6 +1,6 @@
 // Package sops decrypts files in the SOPS format whose data key is
-// encrypted for age recipients: YAML, JSON, dotenv and binary files as the
-// sops CLI writes them, with their MAC verified. It implements the age
+// encrypted for age recipients: YAML, JSON, dotenv, INI and binary files as
+// the sops CLI writes them, with their MAC verified. It implements the age
 // subset of SOPS on filippo.io/age and the standard library; other key
 // types (KMS, PGP, Vault) and Shamir key groups are refused.
 //

@@ -33,8 +33,8 @@ type EncryptOptions struct {
 	Now time.Time
 }
 
-// Encrypt encrypts data, a plaintext file in format f (YAML, JSON, dotenv
-// or binary), for the recipients, in the format sops writes, so that
+// Encrypt encrypts data, a plaintext file in format f (YAML, JSON, dotenv,
+// INI or binary), for the recipients, in the format sops writes, so that
 // `sops --decrypt` opens it.
 func Encrypt(data []byte, f Format, opts EncryptOptions) ([]byte, error) {
 	if len(opts.Recipients) == 0 {
@@ -48,7 +48,7 @@ func Encrypt(data []byte, f Format, opts EncryptOptions) ([]byte, error) {
 		}
 		recips[i] = p
 	}
-	docs, err := parsePlain(data, f)
+	docs, ini, err := parsePlain(data, f)
 	if err != nil {
 		return nil, err
 	}
@@ -67,6 +67,11 @@ func Encrypt(data []byte, f Format, opts EncryptOptions) ([]byte, error) {
 	mac := sha512.New()
 	for _, d := range docs {
 		if err := encryptTree(d, nil, key, rl, mac); err != nil {
+			return nil, err
+		}
+	}
+	if ini != nil {
+		if err := ini.encryptComments(key, rl); err != nil {
 			return nil, err
 		}
 	}
@@ -98,34 +103,40 @@ func Encrypt(data []byte, f Format, opts EncryptOptions) ([]byte, error) {
 		add("unencrypted_suffix", &node{v: "_unencrypted"})
 	}
 	add("version", &node{v: Version})
+	if ini != nil {
+		return ini.emitEncrypted(md), nil
+	}
 	return emitEncrypted(docs, md, f)
 }
 
-// parsePlain parses a plaintext file into documents.
-func parsePlain(data []byte, f Format) ([]*node, error) {
+// errAlreadyEncrypted refuses to encrypt an encrypted file.
+var errAlreadyEncrypted = fmt.Errorf("encrypting: the file is already encrypted")
+
+// parsePlain parses a plaintext file into documents, and an INI file's
+// sections with their comments.
+func parsePlain(data []byte, f Format) ([]*node, *iniFile, error) {
+	var docs []*node
+	var md *node
+	var err error
 	switch f {
 	case YAML:
-		docs, md, err := parseYAML(data)
-		if err == nil && md != nil {
-			err = fmt.Errorf("encrypting: the file is already encrypted")
-		}
-		return docs, err
+		docs, md, err = parseYAML(data)
 	case Dotenv:
-		docs, md, err := parseDotenv(data)
-		if err == nil && md != nil {
-			err = fmt.Errorf("encrypting: the file is already encrypted")
-		}
-		return docs, err
+		docs, md, err = parseDotenv(data)
 	case JSON:
-		docs, md, err := parseJSON(data)
-		if err == nil && md != nil {
-			err = fmt.Errorf("encrypting: the file is already encrypted")
+		docs, md, err = parseJSON(data)
+	case INI:
+		var ini *iniFile
+		if ini, md, err = parseINI(data); err == nil && md == nil {
+			return []*node{ini.tree()}, ini, nil
 		}
-		return docs, err
-	case Binary:
-		return []*node{{kind: mappingNode, keys: []string{"data"}, vals: []*node{{v: string(data)}}}}, nil
+	default:
+		return []*node{{kind: mappingNode, keys: []string{"data"}, vals: []*node{{v: string(data)}}}}, nil, nil
 	}
-	return nil, &Error{Err: fmt.Errorf("%w: INI files", ErrUnsupported)}
+	if err == nil && md != nil {
+		err = errAlreadyEncrypted
+	}
+	return docs, nil, err
 }
 
 func encryptTree(n *node, p []string, key []byte, rl rules, mac interface{ Write([]byte) (int, error) }) error {
@@ -175,6 +186,8 @@ func encryptValue(v any, key []byte, aad string) (string, error) {
 			return "", nil
 		}
 		plain, typ = []byte(v), "str"
+	case comment:
+		plain, typ = []byte(v), "comment"
 	case []byte:
 		plain, typ = v, "bytes"
 	case int:

@@ -21,7 +21,7 @@ var (
 	ErrMalformed = errors.New("malformed SOPS file")
 	// ErrUnsupported means the file uses a SOPS feature this package does
 	// not implement (a key type other than age, Shamir key groups, comment
-	// regexes, INI files).
+	// regexes).
 	ErrUnsupported = errors.New("unsupported SOPS feature")
 )
 

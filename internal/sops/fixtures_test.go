@@ -18,6 +18,8 @@ const secretJSON = `{"apiVersion": "v1", "stringData": {"key": "json-PLAINTEXT",
 
 const dotenv = "USER=admin\nPASSWORD=env-PLAINTEXT\nMULTI=line1\\nline2\n"
 
+const iniText = "top = 1\n\n; about it\n[db]\nuser     = admin\npassword = ini-PLAINTEXT\n\n[db]\nport = 5432\n"
+
 var binary = []byte("\x00\x01binary-PLAINTEXT\xff\nnot yaml: [")
 
 // sameContent compares two files of a format by content: YAML and JSON

@@ -28,6 +28,8 @@ func FuzzDecrypt(f *testing.F) {
 		{secretJSON, sops.JSON, ""},
 		{dotenv, sops.Dotenv, ""},
 		{string(binary), sops.Binary, ""},
+		{iniText, sops.INI, ""},
+		{iniText, sops.INI, "^pass"},
 	}
 	for _, s := range seeds {
 		o := opts
@@ -40,6 +42,7 @@ func FuzzDecrypt(f *testing.F) {
 	}
 	f.Add([]byte("sops:\n  age: [{recipient: x, enc: y}]\n  lastmodified: 2020-01-01T00:00:00Z\n  mac: ENC[AES256_GCM,data:,iv:,tag:,type:str]\n"), uint8(sops.YAML))
 	f.Add([]byte("sops_age__list_0__map_recipient=x\nsops_age__list_x__map_enc=y\n"), uint8(sops.Dotenv))
+	f.Add([]byte("[sops]\nage__list_0__map_recipient = x\nmac = `ENC[`\nk = \"\"\"a\n[s]\n"), uint8(sops.INI))
 	ids := []age.Identity{id}
 	f.Fuzz(func(t *testing.T, data []byte, format uint8) {
 		fm := sops.Format(format % 5)

@@ -36,6 +36,8 @@ func TestRoundTrip(t *testing.T) {
 		{"json", []byte(secretJSON), sops.JSON, ""},
 		{"dotenv", []byte(dotenv), sops.Dotenv, ""},
 		{"binary", binary, sops.Binary, ""},
+		{"ini", []byte(iniText), sops.INI, ""},
+		{"ini regex", []byte(iniText), sops.INI, "^pass"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -73,6 +75,8 @@ func TestIsEncrypted(t *testing.T) {
 		{"dotenv", "A=sops\n", sops.Dotenv, false},
 		{"dotenv with sops", "A=1\nsops_mac=x\n", sops.Dotenv, true},
 		{"binary", "sops", sops.Binary, false},
+		{"ini", "[db]\nsops = x\n", sops.INI, false},
+		{"ini with sops", "[db]\na = 1\n [ sops ] ; the block\nmac = x\n", sops.INI, true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -11,6 +11,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
+	"testing"
 )
 
 // SOPSTools are the reference SOPS and age command-line tools, pinned in
@@ -69,6 +71,28 @@ func BuildSOPSTools(ctx context.Context) (SOPSTools, error) {
 		return SOPSTools{}, fmt.Errorf("storing the sops tools: %w", err)
 	}
 	return tools, nil
+}
+
+// sopsToolsOnce builds the tools at most once per test binary.
+var sopsToolsOnce struct {
+	once  sync.Once
+	tools SOPSTools
+	err   error
+}
+
+// SOPSToolsForTest returns the pinned sops tools, built by [BuildSOPSTools]
+// at most once per test binary (the first caller's build serves the rest);
+// it fails t when they cannot be built.
+func SOPSToolsForTest(t testing.TB) SOPSTools {
+	t.Helper()
+	o := &sopsToolsOnce
+	// The build outlives the first test that asks for it: the others wait
+	// for the same result.
+	o.once.Do(func() { o.tools, o.err = BuildSOPSTools(context.WithoutCancel(t.Context())) })
+	if o.err != nil {
+		t.Fatal(o.err)
+	}
+	return o.tools
 }
 
 func isNotEmpty(err error) bool {

@@ -58,6 +58,8 @@ func TestCommandErrors(t *testing.T) {
 	}{
 		{name: "bad output format", args: []string{"version", "-o", "xml"}, wantErr: `unknown output format "xml"`},
 		{name: "unknown shell", args: []string{"completion", "tcsh"}, wantErr: `unknown shell "tcsh"`},
+		{name: "drill with a missing age key file", args: []string{"drill", "--url", "https://git.example.com/fleet", "--age-key-file", "no-such.key"}, wantErr: "reading --age-key-file"},
+		{name: "drill with a file that is no age key", args: []string{"drill", "--url", "https://git.example.com/fleet", "--age-key-file", "app_test.go"}, wantErr: "the age key file: line 1 is not an age identity"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

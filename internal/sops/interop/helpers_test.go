@@ -6,29 +6,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"filippo.io/age"
 
 	"github.com/capstan-gitops/capstan/internal/testenv"
 )
-
-var (
-	toolsOnce sync.Once
-	tools     testenv.SOPSTools
-	toolsErr  error
-)
-
-// sopsTools builds (once per test binary) the pinned sops and age-keygen.
-func sopsTools(t *testing.T) testenv.SOPSTools {
-	t.Helper()
-	toolsOnce.Do(func() { tools, toolsErr = testenv.BuildSOPSTools(t.Context()) })
-	if toolsErr != nil {
-		t.Fatal(toolsErr)
-	}
-	return tools
-}
 
 // keyPair is an age identity made by the real age-keygen.
 type keyPair struct {

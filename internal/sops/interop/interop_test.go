@@ -11,6 +11,7 @@ import (
 	sigsyaml "sigs.k8s.io/yaml"
 
 	"github.com/capstan-gitops/capstan/internal/sops"
+	"github.com/capstan-gitops/capstan/internal/testenv"
 )
 
 const secretYAMLDocs = `apiVersion: v1
@@ -52,6 +53,32 @@ const secretJSON = `{
 
 const dotenv = "USER=admin\nPASSWORD=env-PLAINTEXT\nMULTI=line1\\nline2\n"
 
+// iniFile exercises what sops's INI store reads: keys before any section,
+// comments (above a section, above a key, after a value), repeated
+// sections, : as delimiter, quoted and multi-line values, empty values.
+const iniFile = `top = 1
+; about the database
+[db]
+# the admin
+user = admin ; who
+password = "ini-PLAINTEXT=x"
+empty =
+spaced = " padded "
+
+[db]
+port: 5432
+[other.section]
+multi = """first
+second"""
+semi = ` + "`a;b`" + `
+list_unencrypted = plain
+`
+
+// iniNormal is iniFile as sops writes it back (ini.v1's format): what
+// `sops --decrypt` prints for it, byte for byte.
+const iniNormal = "top = 1\n\n; about the database\n[db]\n; the admin\n; who\nuser     = admin\npassword = ini-PLAINTEXT=x\nempty    = \nspaced   = \" padded \"\n\n" +
+	"[db]\nport = 5432\n\n[other.section]\nmulti            = \"\"\"first\nsecond\"\"\"\nsemi             = `a;b`\nlist_unencrypted = plain\n"
+
 var binary = []byte("\x00\x01binary-PLAINTEXT\xff\nnot yaml: [")
 
 // TestDecryptFilesOfTheSOPSCLI: files the real sops CLI encrypts for age
@@ -59,7 +86,7 @@ var binary = []byte("\x00\x01binary-PLAINTEXT\xff\nnot yaml: [")
 // without encrypted_regex, for each of two recipients.
 func TestDecryptFilesOfTheSOPSCLI(t *testing.T) {
 	t.Parallel()
-	tl := sopsTools(t)
+	tl := testenv.SOPSToolsForTest(t)
 	alice, bob := ageKeygen(t, tl), ageKeygen(t, tl)
 	recipients := alice.recipient + "," + bob.recipient
 	cases := []struct {
@@ -75,6 +102,8 @@ func TestDecryptFilesOfTheSOPSCLI(t *testing.T) {
 		{"dotenv", "s.env", []byte(dotenv), sops.Dotenv, ""},
 		{"dotenv with encrypted_regex", "s.env", []byte(dotenv), sops.Dotenv, "^PASS"},
 		{"binary", "s.bin", binary, sops.Binary, ""},
+		{"ini", "s.ini", []byte(iniFile), sops.INI, ""},
+		{"ini with encrypted_regex", "s.ini", []byte(iniFile), sops.INI, "^pass"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -91,6 +120,9 @@ func TestDecryptFilesOfTheSOPSCLI(t *testing.T) {
 				t.Fatalf("IsEncrypted = false for:\n%s", enc)
 			}
 			want := runSOPS(t, tl, alice.file, tc.file, enc, "--decrypt")
+			if tc.format == sops.INI && string(want) != iniNormal {
+				t.Errorf("sops --decrypt printed %q, want iniNormal %q", want, iniNormal)
+			}
 			for _, k := range []keyPair{alice, bob} {
 				got, err := sops.Decrypt(enc, tc.format, k.ids)
 				if err != nil {
@@ -110,7 +142,7 @@ func TestDecryptFilesOfTheSOPSCLI(t *testing.T) {
 // opens to the same content, in every format.
 func TestSOPSCLIDecryptsCapstanFiles(t *testing.T) {
 	t.Parallel()
-	tl := sopsTools(t)
+	tl := testenv.SOPSToolsForTest(t)
 	k := ageKeygen(t, tl)
 	cases := []struct {
 		name, file string
@@ -123,6 +155,8 @@ func TestSOPSCLIDecryptsCapstanFiles(t *testing.T) {
 		{"json", "s.json", []byte(secretJSON), sops.JSON, ""},
 		{"dotenv", "s.env", []byte(dotenv), sops.Dotenv, ""},
 		{"binary", "s.bin", binary, sops.Binary, ""},
+		{"ini", "s.ini", []byte(iniNormal), sops.INI, ""},
+		{"ini with encrypted_regex", "s.ini", []byte(iniNormal), sops.INI, "^(pass|db)"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -149,7 +183,7 @@ func TestSOPSCLIDecryptsCapstanFiles(t *testing.T) {
 // plaintext value.
 func TestDecryptRefusals(t *testing.T) {
 	t.Parallel()
-	tl := sopsTools(t)
+	tl := testenv.SOPSToolsForTest(t)
 	owner, stranger := ageKeygen(t, tl), ageKeygen(t, tl)
 	enc := runSOPS(t, tl, owner.file, "s.yaml", []byte(secretYAMLDocs), "--encrypt", "--age", owner.recipient, "--encrypted-regex", "^(data|stringData)$")
 	cases := []struct {
