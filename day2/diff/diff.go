@@ -8,9 +8,10 @@ package diff
 import (
 	"context"
 	"errors"
-	"filippo.io/age"
 	"fmt"
 	"os"
+
+	"filippo.io/age"
 
 	"github.com/fluxcd/pkg/ssa"
 	ssaerrors "github.com/fluxcd/pkg/ssa/errors"
@@ -24,6 +25,7 @@ import (
 	"github.com/capstan-gitops/capstan/internal/apply"
 	"github.com/capstan-gitops/capstan/internal/build"
 	"github.com/capstan-gitops/capstan/internal/git"
+	"github.com/capstan-gitops/capstan/internal/helm"
 	"github.com/capstan-gitops/capstan/internal/postbuild"
 	"github.com/capstan-gitops/capstan/internal/source"
 )
@@ -41,6 +43,10 @@ type Options struct {
 	// Identities decrypt SOPS-encrypted files as the controller would;
 	// without them an encrypted file fails the diff.
 	Identities []age.Identity
+	// Capabilities are the cluster's, for charts whose helmCharts entry
+	// names no kubeVersion or apiVersions, as the controller renders them
+	// (see [helm.DiscoverOnce]); nil renders them with Helm's defaults.
+	Capabilities func(context.Context) (*helm.Capabilities, error)
 	// Fetcher checks the Sync's source out when Path is empty; nil clones
 	// it, as the controller does, into a temporary directory.
 	Fetcher Fetcher
@@ -112,7 +118,7 @@ func buildObjects(ctx context.Context, fetcher Fetcher, s *capstanv1.Sync, opts 
 		if err != nil {
 			return nil, "", "", err
 		}
-		objs, _, err := build.BuildWith(ctx, root, dir, build.Options{Limits: opts.Limits, Identities: opts.Identities})
+		objs, _, err := build.BuildWith(ctx, root, dir, build.Options{Limits: opts.Limits, Identities: opts.Identities, Capabilities: opts.Capabilities})
 		if err != nil {
 			return nil, "", "", fmt.Errorf("building %s: %w", opts.Path, err)
 		}
@@ -122,7 +128,7 @@ func buildObjects(ctx context.Context, fetcher Fetcher, s *capstanv1.Sync, opts 
 	if err != nil {
 		return nil, "", "", fmt.Errorf("fetching the source of sync %s/%s: %w", s.Namespace, s.Name, err)
 	}
-	objs, _, err := build.BuildWith(ctx, checkout.Dir, s.Spec.Path, build.Options{Limits: opts.Limits, Identities: opts.Identities})
+	objs, _, err := build.BuildWith(ctx, checkout.Dir, s.Spec.Path, build.Options{Limits: opts.Limits, Identities: opts.Identities, Capabilities: opts.Capabilities})
 	if errors.Is(err, build.ErrPathNotFound) {
 		return nil, "", "", fmt.Errorf("path %q does not exist at %s", s.Spec.Path, checkout.Revision)
 	}

@@ -1,9 +1,12 @@
 package build
 
 import (
+	"context"
 	"time"
 
 	"filippo.io/age"
+
+	"github.com/capstan-gitops/capstan/internal/helm"
 )
 
 // Defaults used by [DefaultLimits] and for zero fields of [Limits].
@@ -73,7 +76,9 @@ func (l Limits) withDefaults() Limits {
 type budget struct {
 	limits Limits
 	// ids open encrypted files; the budget travels with every read.
-	ids     []age.Identity
+	ids []age.Identity
+	// caps gives the cluster's capabilities to the charts rendered.
+	caps    func(context.Context) (*helm.Capabilities, error)
 	entries int
 	bytes   int64
 	objects int
