@@ -77,7 +77,12 @@ func newTarget(t *testing.T) *target {
 // runControllerWhenInstalled waits for the controller's ServiceAccount and
 // runs `capstan controller` with its token until the test ends.
 func (tg *target) runControllerWhenInstalled(t *testing.T) {
-	ctx := t.Context()
+	tg.runControllerWhenInstalledUntil(t.Context(), t)
+}
+
+// runControllerWhenInstalledUntil is runControllerWhenInstalled until ctx
+// is done.
+func (tg *target) runControllerWhenInstalledUntil(ctx context.Context, t *testing.T) {
 	key := client.ObjectKey{Namespace: manifests.Namespace, Name: manifests.ControllerName}
 	err := wait.PollUntilContextCancel(ctx, 100*time.Millisecond, true, func(ctx context.Context) (bool, error) {
 		return tg.admin.Get(ctx, key, &corev1.ServiceAccount{}) == nil, nil
