@@ -14,9 +14,9 @@ import (
 // Deployment templates that share helpers and read values.
 func largeChartTree(n int) map[string]string {
 	files := map[string]string{
-		"kustomization.yaml":             "namespace: apps\nhelmCharts:\n- name: large\n  releaseName: big\n  valuesInline: {labels: {revision: r1}}\n",
-		"charts/large/Chart.yaml":        "apiVersion: v2\nname: large\nversion: 1.0.0\n",
-		"charts/large/values.yaml":       "image: nginx\nreplicas: 2\nlabels: {team: a}\nresources: {limits: {cpu: 100m, memory: 64Mi}}\n",
+		"kustomization.yaml":            "namespace: apps\nhelmCharts:\n- name: large\n  releaseName: big\n  valuesInline: {labels: {revision: r1}}\n",
+		"charts/large/Chart.yaml":       "apiVersion: v2\nname: large\nversion: 1.0.0\n",
+		"charts/large/values.yaml":      "image: nginx\nreplicas: 2\nlabels: {team: a}\nresources: {limits: {cpu: 100m, memory: 64Mi}}\n",
 		"charts/large/templates/_h.tpl": "{{- define \"large.labels\" -}}\napp.kubernetes.io/instance: {{ .Release.Name }}\n{{ toYaml .Values.labels }}\n{{- end -}}\n",
 	}
 	for i := range n {
