@@ -20,7 +20,7 @@ import (
 func TestBuildCacheCapabilities(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	files := chartAt("charts/caps", "caps", map[string]string{"cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: caps\ndata:\n  v: {{ .Capabilities.KubeVersion | quote }}\n"})
+	files := chartAt("charts/caps", "caps", map[string]string{"cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: caps\ndata:\n  v: {{ .Capabilities.KubeVersion.Version | quote }}\n"})
 	files["kustomization.yaml"] = "helmCharts:\n- name: caps\n"
 	files["plain/cm.yaml"] = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: plain\n"
 	for name, content := range files {

@@ -18,6 +18,7 @@ const capsTemplate = `apiVersion: v1
 kind: ConfigMap
 metadata:
   name: {{ .Release.Name }}-caps
+  namespace: {{ .Release.Namespace }}
 data:
   version: {{ .Capabilities.KubeVersion.Version | quote }}
   full: {{ .Capabilities.KubeVersion | quote }}
