@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path"
 	"strings"
 	"testing"
 
@@ -90,11 +91,24 @@ func TestBuildAsksCapabilitiesOnceForCharts(t *testing.T) {
 	tree := largeChartTree(2)
 	tree["kustomization.yaml"] = "helmCharts:\n- name: large\n  releaseName: one\n- name: large\n  releaseName: two\n"
 	tree["plain/cm.yaml"] = cm("plain")
+	// A plain directory holding two kustomizations with charts.
+	for _, k := range []string{"both/a", "both/b"} {
+		tree[k+"/kustomization.yaml"] = "helmCharts:\n- name: large\n  releaseName: " + path.Base(k) + "\n"
+		for name, content := range largeChartTree(1) {
+			if strings.HasPrefix(name, "charts/") {
+				tree[k+"/"+name] = content
+			}
+		}
+	}
 	root := writeTree(t, tree)
 	asked := 0
 	counting := func(ctx context.Context) (*helm.Capabilities, error) { asked++; return clusterCaps(ctx) }
 	if objs, _, err := BuildWith(t.Context(), root, ".", Options{Capabilities: counting}); err != nil || len(objs) != 4 || asked != 1 {
 		t.Errorf("two charts: %d objects, %v, asked %d times; want 4, nil, once", len(objs), err, asked)
+	}
+	asked = 0
+	if objs, _, err := BuildWith(t.Context(), root, "both", Options{Capabilities: counting}); err != nil || len(objs) != 2 || asked != 1 {
+		t.Errorf("two kustomizations with charts: %d objects, %v, asked %d times; want 2, nil, once", len(objs), err, asked)
 	}
 	asked = 0
 	if _, _, err := BuildWith(t.Context(), root, "plain", Options{Capabilities: counting}); err != nil || asked != 0 {

@@ -43,12 +43,9 @@ func kustomizeItems(ctx context.Context, r *os.Root, dir string, b *budget) ([]i
 	}
 	if len(s.charts) > 0 {
 		r := helm.Renderer{Limits: helm.Limits{Timeout: b.limits.ChartTimeout, MaxBytes: b.limits.MaxChartBytes}}
-		var cluster *helm.Capabilities
-		if b.caps != nil {
-			var err error
-			if cluster, err = b.caps(ctx); err != nil {
-				return nil, fmt.Errorf("reading the cluster's capabilities to render helmCharts: %w", err)
-			}
+		cluster, err := b.capabilities(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("reading the cluster's capabilities to render helmCharts: %w", err)
 		}
 		if err := renderCharts(ctx, fsys, s.charts, r, cluster); err != nil {
 			return nil, err
