@@ -78,7 +78,12 @@ func newTarget(t *testing.T) *target {
 // runs `capstan controller` with its token and extra flags until the test
 // ends.
 func (tg *target) runControllerWhenInstalled(t *testing.T, flags ...string) {
-	ctx := t.Context()
+	tg.runControllerWhenInstalledUntil(t.Context(), t, flags...)
+}
+
+// runControllerWhenInstalledUntil is runControllerWhenInstalled until ctx
+// is done.
+func (tg *target) runControllerWhenInstalledUntil(ctx context.Context, t *testing.T, flags ...string) {
 	key := client.ObjectKey{Namespace: manifests.Namespace, Name: manifests.ControllerName}
 	err := wait.PollUntilContextCancel(ctx, 100*time.Millisecond, true, func(ctx context.Context) (bool, error) {
 		return tg.admin.Get(ctx, key, &corev1.ServiceAccount{}) == nil, nil

@@ -1,154 +1,378 @@
 package e2e
 
 import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
+	"context"
 	"errors"
-	"io/fs"
-	"os"
+	"io"
+	"net"
+	"net/http"
+	"path"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	appsv1 "k8s.io/api/apps/v1"
+	"k8s.io/client-go/discovery"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/yaml"
 
-	capstanv1 "github.com/capstan-gitops/capstan/api/v1"
-	"github.com/capstan-gitops/capstan/components/manifests"
+	"github.com/capstan-gitops/capstan/clusters/kwok"
 	"github.com/capstan-gitops/capstan/internal/testenv"
 )
 
-// webChartVersion is chart web at version: a ConfigMap web-NAME in the
-// release's namespace for each name, holding the version.
-func webChartVersion(t *testing.T, version string, names ...string) []byte {
-	files := map[string]string{
-		"Chart.yaml":  "apiVersion: v2\nname: web\nversion: " + version + "\n",
-		"values.yaml": "greeting: hello\n",
-	}
-	for _, n := range names {
-		files["templates/"+n+".yaml"] = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}-" + n +
-			"\n  namespace: {{ .Release.Namespace }}\ndata:\n  version: " + version + "\n  greeting: {{ .Values.greeting }}\n"
-	}
-	return testenv.PackChart(t, "web", files)
+// addonDir is where the fleet holds its chart-based add-on.
+const addonDir = "clusters/e2e/addons/greeter"
+
+// greeterChart is the add-on's chart as its publisher packages it: a
+// ConfigMap from values and from what the chart sees of the cluster, and a
+// Deployment only where the cluster serves apps/v1.
+var greeterChart = map[string]string{
+	"greeter/Chart.yaml":  "apiVersion: v2\nname: greeter\nversion: 0.1.0\n",
+	"greeter/values.yaml": "greeting: hello\ncolor: red\n",
+	"greeter/templates/_helpers.tpl": `{{- define "greeter.labels" -}}
+app.kubernetes.io/name: greeter
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end -}}`,
+	"greeter/templates/configmap.yaml": `apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: {{ .Release.Name }}-greeting
+  namespace: {{ .Release.Namespace }}
+  labels:
+    {{- include "greeter.labels" . | nindent 4 }}
+data:
+  greeting: {{ .Values.greeting | quote }}
+  color: {{ .Values.color | quote }}
+  kube: {{ .Capabilities.KubeVersion.Version | quote }}
+`,
+	"greeter/templates/deployment.yaml": `{{- if .Capabilities.APIVersions.Has "apps/v1" }}
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {{ .Release.Name }}
+  namespace: {{ .Release.Namespace }}
+spec:
+  replicas: 1
+  selector:
+    matchLabels: {app: greeter}
+  template:
+    metadata:
+      labels: {app: greeter}
+    spec:
+      containers:
+      - name: greeter
+        image: nginx:1.27
+{{- end }}
+`,
 }
 
-// treeFiles reads every file under dir as a commit's files, paths prefixed.
-func treeFiles(t *testing.T, dir, prefix string) map[string]string {
+// chartRepo is a Helm chart repository on loopback (an index.yaml and one
+// packaged chart) that counts the requests it gets. Once stopped, it
+// serves nothing, but keeps its port to count any connection attempt.
+type chartRepo struct {
+	url      string
+	srv      *http.Server
+	requests atomic.Int64
+	probe    net.Listener
+	attempts atomic.Int64
+}
+
+func newChartRepo(t *testing.T) *chartRepo {
 	t.Helper()
-	files := map[string]string{}
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &chartRepo{url: "http://" + ln.Addr().String() + "/"}
+	pkg := tgz(t, greeterChart)
+	index := "apiVersion: v1\nentries:\n  greeter:\n  - apiVersion: v2\n    name: greeter\n    version: 0.1.0\n    urls: [" + r.url + "greeter-0.1.0.tgz]\n"
+	mux := http.NewServeMux()
+	mux.HandleFunc("/index.yaml", func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, index) })
+	mux.HandleFunc("/greeter-0.1.0.tgz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write(pkg) })
+	r.srv = &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		r.requests.Add(1)
+		mux.ServeHTTP(w, req)
+	}), ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = r.srv.Serve(ln) }()
+	t.Cleanup(r.close)
+	return r
+}
+
+// stop shuts the repository down and listens on its port only to count
+// connection attempts, which it closes at once.
+func (r *chartRepo) stop(t *testing.T) {
+	t.Helper()
+	addr := strings.TrimSuffix(strings.TrimPrefix(r.url, "http://"), "/")
+	if err := r.srv.Close(); err != nil {
+		t.Fatal(err)
+	}
+	probe, err := net.Listen("tcp", addr)
+	if err != nil {
+		t.Fatalf("keeping the stopped chart repository's port: %v", err)
+	}
+	r.probe = probe
+	go func() {
+		for {
+			c, err := probe.Accept()
+			if err != nil {
+				return
+			}
+			r.attempts.Add(1)
+			_ = c.Close()
 		}
-		rel, err := filepath.Rel(dir, p)
+	}()
+}
+
+func (r *chartRepo) close() {
+	_ = r.srv.Close()
+	if r.probe != nil {
+		_ = r.probe.Close()
+	}
+}
+
+// pull vendors the chart from the repository into files at
+// <dir>/charts/greeter-0.1.0/ (kustomize's layout), as `capstan chart
+// pull` or `helm pull --untar` would: the index, then the archive it
+// names.
+func (r *chartRepo) pull(t *testing.T, dir string, files map[string]string) {
+	t.Helper()
+	var index struct {
+		Entries map[string][]struct {
+			Version string   `json:"version"`
+			URLs    []string `json:"urls"`
+		} `json:"entries"`
+	}
+	if err := yaml.Unmarshal(httpGet(t, r.url+"index.yaml"), &index); err != nil {
+		t.Fatal(err)
+	}
+	versions := index.Entries["greeter"]
+	if len(versions) != 1 || len(versions[0].URLs) != 1 {
+		t.Fatalf("index: %+v", index)
+	}
+	gz, err := gzip.NewReader(bytes.NewReader(httpGet(t, versions[0].URLs[0])))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := tar.NewReader(gz)
+	for {
+		h, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
 		if err != nil {
-			return err
+			t.Fatal(err)
 		}
-		data, err := os.ReadFile(p)
-		files[prefix+filepath.ToSlash(rel)] = string(data)
-		return err
-	})
+		data, err := io.ReadAll(tr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		files[path.Join(dir, "charts/greeter-"+versions[0].Version, h.Name)] = string(data)
+	}
+}
+
+func httpGet(t *testing.T, url string) []byte {
+	t.Helper()
+	resp, err := http.Get(url)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return files
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %s, %v", url, resp.Status, err)
+	}
+	return data
 }
 
-// TestChartPullSyncAndUpgrade: `capstan chart pull` vendors a chart from a
-// chart repository and from an OCI registry on loopback (basic auth from
-// the environment); committed, the Sync renders it and becomes Ready. A
-// pull of a newer version, committed, changes the objects and prunes the
-// one the new version dropped.
-func TestChartPullSyncAndUpgrade(t *testing.T) {
+// tgz packs files into a gzipped tarball.
+func tgz(t *testing.T, files map[string]string) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	gz := gzip.NewWriter(&buf)
+	tw := tar.NewWriter(gz)
+	for name, content := range files {
+		if err := tw.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Size: int64(len(content)), Typeflag: tar.TypeReg}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := io.WriteString(tw, content); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := gz.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// addonKustomization installs the vendored chart as the add-on.
+func addonKustomization(repoURL, color string) string {
+	return "resources:\n- namespace.yaml\nhelmCharts:\n- name: greeter\n  version: 0.1.0\n  repo: " + repoURL +
+		"\n  releaseName: greeter\n  namespace: greeter\n  valuesFile: values.yaml\n  valuesInline:\n    color: " + color + "\n"
+}
+
+// newChartFleet is the fleet with a chart-based add-on beside its plain
+// app, the chart vendored from repo.
+func newChartFleet(t *testing.T, repo *chartRepo) *fleet {
+	t.Helper()
+	f := newFleet(t)
+	files := map[string]string{
+		addonDir + "/kustomization.yaml": addonKustomization(repo.url, "blue"),
+		addonDir + "/namespace.yaml":     "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: greeter\n",
+		addonDir + "/values.yaml":        "greeting: hello\n",
+	}
+	repo.pull(t, addonDir, files)
+	f.srv.Commit(t, f.repo, "main", files, "the greeter add-on, its chart vendored")
+	return f
+}
+
+// deletableTarget is a target the test deletes before it ends, as a user
+// deletes a broken cluster.
+func deletableTarget(t *testing.T) (*target, func()) {
+	t.Helper()
+	cluster, err := testenv.NewCluster(t.Context(), testenv.ClusterOptions{})
+	if err != nil {
+		t.Fatalf("starting test cluster: %v", err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	tg := &target{cluster: cluster, admin: adminClient(t, cluster)}
+	go tg.runControllerWhenInstalledUntil(ctx, t)
+	var deleted atomic.Bool
+	del := func() {
+		if deleted.Swap(true) {
+			return
+		}
+		cancel()
+		ctx, cancelDelete := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancelDelete()
+		if err := cluster.Close(ctx); err != nil {
+			t.Errorf("deleting the cluster: %v", err)
+		}
+	}
+	t.Cleanup(del)
+	return tg, del
+}
+
+// TestChartAddonRebuildsFromGit: a repository with a chart-based add-on
+// (its chart vendored in git) and a plain app bootstraps; the chart sees
+// the cluster's version; `capstan diff` shows a change of the chart's
+// values file or inline values as a diff of the rendered objects; after
+// the cluster is deleted a new bootstrap brings the add-on back with no
+// new commit and no request to the chart repository (stopped); `capstan
+// drill` passes on the repository with the chart repository stopped.
+func TestChartAddonRebuildsFromGit(t *testing.T) {
 	t.Parallel()
-	e := newControllerEnv(t)
-	e.startController(t)
-	srv := testenv.NewGitServer(t)
-	h := testenv.NewChartRepo(t)
-	o := testenv.NewOCIRegistry(t)
-	for _, v := range []struct{ version, names string }{{"1.0.0", "a b"}, {"2.0.0", "a c"}} {
-		archive := webChartVersion(t, v.version, strings.Fields(v.names)...)
-		h.Add("web", v.version, archive)
-		o.Push(t, "web", v.version, archive)
-	}
-	for _, s := range []struct{ name, repo, password string }{
-		{"http", h.URL(), h.Password()},
-		{"oci", o.Repo(), o.Password()},
-	} {
-		t.Run(s.name, func(t *testing.T) {
-			t.Parallel()
-			repo, ns := "charts-"+s.name, "web-"+s.name
-			srv.InitRepo(t, repo)
-			work := t.TempDir()
-			k := "# the web add-on, from a chart\nresources:\n- ns.yaml\nnamespace: " + ns + "\n"
-			ns0 := "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: " + ns + "\n"
-			if err := errors.Join(os.WriteFile(filepath.Join(work, "kustomization.yaml"), []byte(k), 0o644), os.WriteFile(filepath.Join(work, "ns.yaml"), []byte(ns0), 0o644)); err != nil {
-				t.Fatal(err)
-			}
-			env := []string{"CAPSTAN_CHART_USERNAME=" + testenv.ChartUser, "CAPSTAN_CHART_PASSWORD=" + s.password}
-			r := capstan(t, env, "chart", "pull", "web", "--repo", s.repo, "--version", "1.0.0", "--dir", work)
-			mustSucceed(t, "chart pull 1.0.0", r)
-			if strings.Contains(r.stdout+r.stderr, s.password) {
-				t.Errorf("chart pull printed the password:\n%s%s", r.stdout, r.stderr)
-			}
-			rev := "main@sha1:" + srv.Commit(t, repo, "main", treeFiles(t, work, "apps/web/"), "web 1.0.0")
-			createChartSync(t, e.admin, srv, repo, "apps/web")
-			waitSyncReady(t, e.admin, manifests.Namespace, repo, rev, 2*time.Minute)
-			for name, want := range map[string]string{"web-a": "1.0.0", "web-b": "1.0.0"} {
-				if got := chartConfigMap(t, e.admin, ns, name); got == nil || got.Data["version"] != want {
-					t.Errorf("ConfigMap %s/%s: %v, want version %s", ns, name, got, want)
-				}
-			}
+	charts := newChartRepo(t)
+	f := newChartFleet(t, charts)
+	first, deleteFirst := deletableTarget(t)
+	mustSucceed(t, "bootstrap", capstan(t, f.env(), f.bootstrapArgs(first.cluster.Kubeconfig)...))
+	pushed := f.head(t)
+	checkAddon(t, first, "hello", "blue")
 
-			r = capstan(t, env, "chart", "pull", "web", "--version", "2.0.0", "--dir", work)
-			mustSucceed(t, "chart pull 2.0.0", r)
-			t.Logf("upgrade:\n%s", r.stdout)
-			files := treeFiles(t, work, "apps/web/")
-			files["apps/web/charts/web-1.0.0"] = testenv.Delete
-			rev = "main@sha1:" + srv.Commit(t, repo, "main", files, "web 2.0.0")
-			requestSync(t, e.admin, repo)
-			waitSyncReady(t, e.admin, manifests.Namespace, repo, rev, 2*time.Minute)
-			for name, want := range map[string]string{"web-a": "2.0.0", "web-c": "2.0.0"} {
-				if got := chartConfigMap(t, e.admin, ns, name); got == nil || got.Data["version"] != want {
-					t.Errorf("ConfigMap %s/%s: %v, want version %s", ns, name, got, want)
-				}
-			}
-			if got := chartConfigMap(t, e.admin, ns, "web-b"); got != nil {
-				t.Errorf("web-b, which 2.0.0 no longer renders, was not pruned")
-			}
-		})
+	t.Run("diff shows a values change as rendered objects", func(t *testing.T) {
+		dir := f.clone(t)
+		root := filepath.Join(dir, "clusters/e2e")
+		diffArgs := []string{"diff", "--kubeconfig", first.cluster.Kubeconfig, "--path", root}
+		mustSucceed(t, "diff of the synced repository", capstan(t, f.env(), diffArgs...))
+
+		writeFiles(t, filepath.Join(dir, addonDir), map[string]string{"values.yaml": "greeting: bonjour\n"})
+		r := capstan(t, f.env(), diffArgs...)
+		t.Logf("diff of a values file change:\n%s%s", r.stdout, r.stderr)
+		assertDiff(t, r, "► ConfigMap/greeter/greeter-greeting changed\n", "-  greeting: hello\n", "+  greeting: bonjour\n")
+
+		writeFiles(t, filepath.Join(dir, addonDir), map[string]string{"values.yaml": "greeting: hello\n", "kustomization.yaml": addonKustomization(charts.url, "green")})
+		r = capstan(t, f.env(), diffArgs...)
+		t.Logf("diff of an inline values change:\n%s%s", r.stdout, r.stderr)
+		assertDiff(t, r, "► ConfigMap/greeter/greeter-greeting changed\n", "-  color: blue\n", "+  color: green\n")
+		if strings.Contains(r.stdout, "-  greeting:") || strings.Contains(r.stdout, "+  greeting:") {
+			t.Errorf("the inline values change shows the greeting, which did not change:\n%s", r.stdout)
+		}
+	})
+
+	// Disaster: the cluster is gone, and so is the chart repository.
+	charts.stop(t)
+	deleteFirst()
+	second := newTarget(t)
+	start := time.Now()
+	r := capstan(t, f.env(), f.bootstrapArgs(second.cluster.Kubeconfig)...)
+	mustSucceed(t, "rebuild bootstrap", r)
+	t.Logf("rebuild: Ready after %s", time.Since(start).Round(time.Millisecond))
+	if f.head(t) != pushed {
+		t.Error("the rebuild made a commit")
 	}
+	checkAddon(t, second, "hello", "blue")
+	if cm := second.configMap(t, "web", "web-config"); cm == nil {
+		t.Error("the plain app was not rebuilt")
+	}
+	if n := charts.attempts.Load(); n != 0 {
+		t.Errorf("the rebuild tried to reach the chart repository %d times", n)
+	}
+
+	t.Run("drill with the chart repository stopped", func(t *testing.T) {
+		cache := t.TempDir()
+		env := append(f.env(), "CAPSTAN_CACHE="+cache, "CAPSTAN_KUBE_BIN="+kwok.BinDir())
+		res := capstan(t, env, "drill", "--url", f.srv.HTTPURL(f.repo), "--username", f.srv.Username(), "--path", "clusters/e2e")
+		t.Logf("drill: exit %d\nstdout:\n%s\nstderr:\n%s", res.code, res.stdout, res.stderr)
+		mustSucceed(t, "drill", res)
+		assertNoClusterLeft(t, cache, res.stderr)
+		if !strings.Contains(res.stdout, "Problems: none") {
+			t.Errorf("drill report:\n%s", res.stdout)
+		}
+		if n := charts.attempts.Load(); n != 0 {
+			t.Errorf("the drill tried to reach the chart repository %d times", n)
+		}
+		if f.head(t) != pushed {
+			t.Error("the drill made a commit")
+		}
+	})
 }
 
-// createChartSync creates a Sync named repo for path of srv's repo.
-func createChartSync(t *testing.T, c client.Client, srv *testenv.GitServer, repo, path string) {
+// checkAddon checks the add-on's rendered objects in the cluster: values
+// from the values file and inline, the cluster's version as the chart saw
+// it, the Deployment rendered because the cluster serves apps/v1.
+func checkAddon(t *testing.T, tg *target, greeting, color string) {
 	t.Helper()
-	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: repo + "-git", Namespace: manifests.Namespace},
-		Data: map[string][]byte{"username": []byte(srv.Username()), "password": []byte(srv.Password())}}
-	if err := c.Create(t.Context(), secret); err != nil {
-		t.Fatal(err)
+	cm := tg.configMap(t, "greeter", "greeter-greeting")
+	if cm == nil {
+		t.Fatal("the add-on's ConfigMap greeter/greeter-greeting is missing")
 	}
-	s := &capstanv1.Sync{ObjectMeta: metav1.ObjectMeta{Name: repo, Namespace: manifests.Namespace}, Spec: capstanv1.SyncSpec{
-		URL: srv.HTTPURL(repo), Path: path, Interval: metav1.Duration{Duration: time.Hour},
-		SecretRef: &capstanv1.LocalObjectReference{Name: secret.Name},
-		Timeout:   &metav1.Duration{Duration: 2 * time.Minute},
-	}}
-	if err := c.Create(t.Context(), s); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// chartConfigMap is the ConfigMap, or nil if there is none.
-func chartConfigMap(t *testing.T, c client.Client, ns, name string) *corev1.ConfigMap {
-	t.Helper()
-	cm := &corev1.ConfigMap{}
-	err := c.Get(t.Context(), client.ObjectKey{Namespace: ns, Name: name}, cm)
-	if apierrors.IsNotFound(err) {
-		return nil
-	}
+	dc, err := discovery.NewDiscoveryClientForConfig(tg.cluster.Config)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return cm
+	v, err := dc.ServerVersion()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"greeting": greeting, "color": color, "kube": v.GitVersion}
+	for k, w := range want {
+		if cm.Data[k] != w {
+			t.Errorf("greeter-greeting %s = %q, want %q", k, cm.Data[k], w)
+		}
+	}
+	if err := tg.admin.Get(t.Context(), client.ObjectKey{Namespace: "greeter", Name: "greeter"}, &appsv1.Deployment{}); err != nil {
+		t.Errorf("the add-on's Deployment: %v", err)
+	}
+}
+
+func assertDiff(t *testing.T, r result, want ...string) {
+	t.Helper()
+	if r.code != 1 {
+		t.Errorf("diff exit %d, want 1 (differences)", r.code)
+	}
+	for _, w := range want {
+		if !strings.Contains(r.stdout, w) {
+			t.Errorf("diff output lacks %q", w)
+		}
+	}
+	if !strings.Contains(r.stderr, "1 differences") || !strings.Contains(r.stderr, "1 changed, 0 pruned") {
+		t.Errorf("diff summary: %q, want 1 change", r.stderr)
+	}
 }

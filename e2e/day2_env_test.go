@@ -199,12 +199,18 @@ func (d *day2) scaleController(t *testing.T, replicas int) {
 // clone checks the fleet repository out into a new directory.
 func (d *day2) clone(t *testing.T) string {
 	t.Helper()
+	return d.f.clone(t)
+}
+
+// clone checks the fleet repository's main branch out into a new directory.
+func (f *fleet) clone(t *testing.T) string {
+	t.Helper()
 	dir := t.TempDir()
-	ep, err := git.ParseURL(d.f.srv.HTTPURL("fleet"), false)
+	ep, err := git.ParseURL(f.srv.HTTPURL(f.repo), false)
 	if err != nil {
 		t.Fatal(err)
 	}
-	auth := git.Auth{Username: d.f.srv.Username(), Password: d.f.srv.Password()}
+	auth := git.Auth{Username: f.srv.Username(), Password: f.srv.Password()}
 	if _, err := git.Clone(t.Context(), ep, auth, git.Ref{Branch: "main"}, dir); err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 	utiljson "k8s.io/apimachinery/pkg/util/json"
 
 	"github.com/capstan-gitops/capstan/internal/build"
+	"github.com/capstan-gitops/capstan/internal/helm"
 	"github.com/capstan-gitops/capstan/internal/source"
 )
 
@@ -31,6 +32,9 @@ type buildKey struct{ dir, path, keys string }
 type built struct {
 	objs    [][]byte
 	sources []build.Source
+	// caps is the digest of the cluster capabilities its charts were
+	// rendered with; "" when it rendered none with them.
+	caps string
 }
 
 // NewBuildCache returns an empty cache.
@@ -39,36 +43,59 @@ func NewBuildCache() *BuildCache {
 }
 
 // Get returns fresh copies of the objects built from checkout at path with
-// opts, and where each is defined. keys is the digest of opts.Identities:
-// builds are cached per checkout, path and keys, so an unchanged revision
-// is not decrypted again, and plaintext is only ever served to a Sync with
-// the same identities. The cache lives in memory only.
-func (c *BuildCache) Get(ctx context.Context, checkout source.Checkout, path string, opts build.Options, keys string) ([]*unstructured.Unstructured, []build.Source, error) {
+// opts, where each is defined, and whether they came from the cache. keys
+// is the digest of opts.Identities: builds are cached per checkout, path
+// and keys, so an unchanged revision is not decrypted or rendered again,
+// and plaintext is only ever served to a Sync with the same identities. A
+// build that rendered charts with the cluster's capabilities
+// (opts.Capabilities) stands as long as they do: a cluster that serves
+// other API versions or runs another version renders them again. The
+// cache lives in memory only.
+func (c *BuildCache) Get(ctx context.Context, checkout source.Checkout, path string, opts build.Options, keys string) ([]*unstructured.Unstructured, []build.Source, bool, error) {
 	key := buildKey{dir: checkout.Dir, path: path, keys: keys}
 	c.mu.Lock()
 	b, ok := c.entries[key]
 	c.mu.Unlock()
+	if ok && b.caps != "" {
+		if opts.Capabilities == nil {
+			ok = false
+		} else {
+			current, err := opts.Capabilities(ctx)
+			if err != nil {
+				return nil, nil, false, err
+			}
+			ok = current.Digest() == b.caps
+		}
+	}
 	if ok {
 		objs, err := decodeAll(b.objs)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, false, err
 		}
-		return objs, b.sources, nil
+		return objs, b.sources, true, nil
+	}
+	var used string
+	if get := opts.Capabilities; get != nil {
+		opts.Capabilities = func(ctx context.Context) (*helm.Capabilities, error) {
+			caps, err := get(ctx)
+			used = caps.Digest()
+			return caps, err
+		}
 	}
 	objs, sources, err := build.BuildWith(ctx, checkout.Dir, path, opts)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, false, err
 	}
 	encoded, ok := encodeAll(objs)
 	if !ok {
 		// Not cached: the next reconcile builds again.
-		return objs, sources, nil
+		return objs, sources, false, nil
 	}
 	c.mu.Lock()
 	c.forgetOthers(key)
-	c.entries[key] = built{objs: encoded, sources: sources}
+	c.entries[key] = built{objs: encoded, sources: sources, caps: used}
 	c.mu.Unlock()
-	return objs, sources, nil
+	return objs, sources, false, nil
 }
 
 // encodeAll encodes built objects as JSON; false if one cannot be.

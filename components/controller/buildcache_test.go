@@ -1,84 +1,73 @@
 package controller
 
 import (
-	"fmt"
+	"context"
 	"os"
 	"path/filepath"
-	"sync/atomic"
 	"testing"
 
-	"filippo.io/age"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/capstan-gitops/capstan/internal/build"
+	"github.com/capstan-gitops/capstan/internal/helm"
 	"github.com/capstan-gitops/capstan/internal/source"
 )
 
-// countingIdentity counts the data keys it is asked to open: one per
-// encrypted file decrypted.
-type countingIdentity struct {
-	age.Identity
-	n *atomic.Int64
-}
-
-func (c countingIdentity) Unwrap(stanzas []*age.Stanza) ([]byte, error) {
-	c.n.Add(1)
-	return c.Identity.Unwrap(stanzas)
-}
-
-// TestUnchangedRevisionIsNotDecryptedAgain: the build cache serves the
-// reconciles of an unchanged revision (drift checks) without decrypting its
-// files again; a new revision, or other identities, decrypt.
-func TestUnchangedRevisionIsNotDecryptedAgain(t *testing.T) {
+// TestBuildCacheCapabilities: a build that rendered a chart with the
+// cluster's capabilities is served from the cache while they stay the same
+// and rendered again once they change; a build without charts never asks
+// for them.
+func TestBuildCacheCapabilities(t *testing.T) {
 	t.Parallel()
-	id := newAgeIdentity(t)
-	var n atomic.Int64
-	opts := build.Options{Identities: []age.Identity{countingIdentity{Identity: id, n: &n}}}
-	const files = 5
-	revision := func() source.Checkout {
-		dir := t.TempDir()
-		for i := range files {
-			p := filepath.Join(dir, "apps", fmt.Sprintf("db%d.yaml", i))
-			if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(p, []byte(encryptedSecret(t, id, "default", fmt.Sprintf("db%d", i))), 0o644); err != nil {
-				t.Fatal(err)
-			}
+	dir := t.TempDir()
+	files := chartAt("charts/caps", "caps", map[string]string{"cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: caps\ndata:\n  v: {{ .Capabilities.KubeVersion.Version | quote }}\n"})
+	files["kustomization.yaml"] = "helmCharts:\n- name: caps\n"
+	files["plain/cm.yaml"] = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: plain\n"
+	for name, content := range files {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
 		}
-		return source.Checkout{Dir: dir, Revision: "main@sha1:" + filepath.Base(dir)}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
+	version, asked := "v1.37.2", 0
+	opts := build.Options{Capabilities: func(context.Context) (*helm.Capabilities, error) {
+		asked++
+		return &helm.Capabilities{KubeVersion: version, APIVersions: []string{"v1"}}, nil
+	}}
 	c := NewBuildCache()
-	first, second := revision(), revision()
-	steps := []struct {
-		name      string
-		checkout  source.Checkout
-		keys      string
-		decrypted int64
-	}{
-		{"first reconcile", first, "keys-a", files},
-		{"drift check of the same revision", first, "keys-a", 0},
-		{"another drift check", first, "keys-a", 0},
-		{"other identities", first, "keys-b", files},
-		{"a new revision", second, "keys-a", files},
-		{"a drift check of the new revision", second, "keys-a", 0},
+	checkout := source.Checkout{Dir: dir}
+	get := func(path string) (string, bool) {
+		t.Helper()
+		objs, _, cached, err := c.Get(t.Context(), checkout, path, opts, "")
+		if err != nil || len(objs) != 1 {
+			t.Fatalf("Get(%q) = %d objects, %v", path, len(objs), err)
+		}
+		v, _, _ := unstructured.NestedString(objs[0].Object, "data", "v")
+		return v, cached
 	}
-	for _, s := range steps {
-		before := n.Load()
-		objs, _, err := c.Get(t.Context(), s.checkout, "apps", opts, s.keys)
-		if err != nil {
-			t.Fatalf("%s: %v", s.name, err)
+	steps := []struct {
+		version string
+		want    string
+		cached  bool
+	}{
+		{"v1.37.2", "v1.37.2", false},
+		{"v1.37.2", "v1.37.2", true},
+		{"v1.38.0", "v1.38.0", false},
+		{"v1.38.0", "v1.38.0", true},
+	}
+	for i, s := range steps {
+		version = s.version
+		if v, cached := get(""); v != s.want || cached != s.cached {
+			t.Errorf("step %d: v = %q, cached = %v; want %q, %v", i, v, cached, s.want, s.cached)
 		}
-		if got := n.Load() - before; got != s.decrypted {
-			t.Errorf("%s: %d files decrypted, want %d", s.name, got, s.decrypted)
-		}
-		if len(objs) != files {
-			t.Fatalf("%s: %d objects, want %d", s.name, len(objs), files)
-		}
-		for _, o := range objs {
-			if v, _, _ := unstructured.NestedString(o.Object, "stringData", "password"); v != plaintextPassword {
-				t.Errorf("%s: %s holds %q, want the plaintext", s.name, o.GetName(), v)
-			}
+	}
+	asked = 0
+	for range 2 {
+		if _, cached := get("plain"); asked != 0 {
+			t.Errorf("a build without charts asked for the capabilities %d times (cached: %v)", asked, cached)
 		}
 	}
 }

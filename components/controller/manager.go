@@ -12,6 +12,7 @@ import (
 	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
@@ -146,17 +147,22 @@ func newReconciler(mgr ctrl.Manager, opts Options) (*Reconciler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("adding notifier: %w", err)
 	}
+	dc, err := discovery.NewDiscoveryClientForConfig(mgr.GetConfig())
+	if err != nil {
+		return nil, fmt.Errorf("creating discovery client: %w", err)
+	}
 	return &Reconciler{
-		Notifier: notifier,
-		Client:   mgr.GetClient(),
-		Reader:   mgr.GetAPIReader(),
-		Appliers: NewApplierCache(mgr.GetConfig(), mgr.GetScheme(), mgr.GetRESTMapper()),
-		Fetcher:  fetcher,
-		Resolver: fetcher,
-		Recorder: mgr.GetEventRecorder(manifests.ControllerName),
-		Metrics:  m,
-		Limits:   build.DefaultLimits(),
-		Builds:   NewBuildCache(),
+		Capabilities: NewClusterCapabilities(dc, 0),
+		Notifier:     notifier,
+		Client:       mgr.GetClient(),
+		Reader:       mgr.GetAPIReader(),
+		Appliers:     NewApplierCache(mgr.GetConfig(), mgr.GetScheme(), mgr.GetRESTMapper()),
+		Fetcher:      fetcher,
+		Resolver:     fetcher,
+		Recorder:     mgr.GetEventRecorder(manifests.ControllerName),
+		Metrics:      m,
+		Limits:       build.DefaultLimits(),
+		Builds:       NewBuildCache(),
 		// The controller's namespace holds bootstrap's settings.
 		NotifySettings: client.ObjectKey{Namespace: opts.LeaderElectionNamespace, Name: manifests.SettingsName},
 	}, nil

@@ -53,6 +53,9 @@ type Reconciler struct {
 	Limits build.Limits
 	// Builds caches built manifests per revision and path.
 	Builds *BuildCache
+	// Capabilities are the cluster's, for charts rendered without a
+	// kubeVersion or apiVersions; nil renders them with Helm's defaults.
+	Capabilities *ClusterCapabilities
 	// Notifier sends spec.notify notifications; nil sends none.
 	Notifier Notifier
 	// NotifySettings is the ConfigMap whose notify setting lists the

@@ -96,8 +96,19 @@ func (run *run) execute(ctx context.Context) outcome {
 	if err != nil {
 		return fail(old, capstanv1.DecryptionFailedReason, false, fmt.Errorf("nothing of %s was applied: %w", checkout.Revision, err))
 	}
-	objs, sources, err := run.r.Builds.Get(ctx, checkout, run.sync.Spec.Path, build.Options{Limits: run.r.Limits, Identities: keys.ids}, keys.digest)
+	opts := build.Options{Limits: run.r.Limits, Identities: keys.ids}
+	if run.r.Capabilities != nil {
+		opts.Capabilities = run.r.Capabilities.Get
+	}
+	built := time.Now()
+	objs, sources, cached, err := run.r.Builds.Get(ctx, checkout, run.sync.Spec.Path, opts, keys.digest)
+	if err == nil {
+		run.r.Metrics.observeBuild(run.sync, cached, time.Since(built))
+	}
 	run.took("build", start)
+	if errors.Is(err, errCapabilities) {
+		return fail(old, capstanv1.BuildFailedReason, false, fmt.Errorf("building %s at %s: %w; nothing was applied", pathOrRoot(run.sync.Spec.Path), checkout.Revision, err))
+	}
 	if build.IsDecryptionError(err) {
 		return fail(old, capstanv1.DecryptionFailedReason, run.sync.Spec.Decryption == nil || !retryable(err), fmt.Errorf("decrypting %s at %s: %w; nothing was applied (%s)", pathOrRoot(run.sync.Spec.Path), checkout.Revision, err, decryptionHint(run.sync, err)))
 	}

@@ -8,9 +8,10 @@ package diff
 import (
 	"context"
 	"errors"
-	"filippo.io/age"
 	"fmt"
 	"os"
+
+	"filippo.io/age"
 
 	"github.com/fluxcd/pkg/ssa"
 	ssaerrors "github.com/fluxcd/pkg/ssa/errors"
@@ -24,6 +25,7 @@ import (
 	"github.com/capstan-gitops/capstan/internal/apply"
 	"github.com/capstan-gitops/capstan/internal/build"
 	"github.com/capstan-gitops/capstan/internal/git"
+	"github.com/capstan-gitops/capstan/internal/helm"
 	"github.com/capstan-gitops/capstan/internal/postbuild"
 	"github.com/capstan-gitops/capstan/internal/source"
 )
@@ -41,6 +43,10 @@ type Options struct {
 	// Identities decrypt SOPS-encrypted files as the controller would;
 	// without them an encrypted file fails the diff.
 	Identities []age.Identity
+	// Capabilities are the cluster's, for charts whose helmCharts entry
+	// names no kubeVersion or apiVersions, as the controller renders them
+	// (see [helm.DiscoverOnce]); nil renders them with Helm's defaults.
+	Capabilities func(context.Context) (*helm.Capabilities, error)
 	// Fetcher checks the Sync's source out when Path is empty; nil clones
 	// it, as the controller does, into a temporary directory.
 	Fetcher Fetcher
@@ -115,7 +121,7 @@ type built struct {
 
 // buildObjects builds the local directory, or the Sync's current revision.
 func buildObjects(ctx context.Context, fetcher Fetcher, s *capstanv1.Sync, opts Options) (built, error) {
-	bopts := build.Options{Limits: opts.Limits, Identities: opts.Identities}
+	bopts := build.Options{Limits: opts.Limits, Identities: opts.Identities, Capabilities: opts.Capabilities}
 	if opts.Path != "" {
 		root, dir, err := locate(opts.Path)
 		if err != nil {

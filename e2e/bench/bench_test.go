@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -28,7 +29,8 @@ type config struct {
 	binary      string        // BENCH_BINARY: capstan to run (built when empty)
 	profile     bool          // BENCH_PROFILE=1: pprof profiles of the controller beside the report
 	parallelism []int         // BENCH_PARALLELISM (1,4,8,16)
-	phases      string        // BENCH_PHASES (limit,sync,dr,sops)
+	phases      string        // BENCH_PHASES (limit,sync,dr,sops,chart)
+	chart       int           // BENCH_CHART_TEMPLATES: templates of the chart scenario's chart (60)
 	timeout     time.Duration // BENCH_TIMEOUT: bound of each wait (15m)
 	// BENCH_SOURCE_INTERVAL: the Sync's sourceInterval while polling is
 	// measured (15s, the default; shorter only to try the bench quickly).
@@ -37,7 +39,7 @@ type config struct {
 
 func loadConfig(t *testing.T) config {
 	c := config{runs: 3, sizes: []int{100, 1000}, out: "../../bin/bench.json", parallelism: []int{1, 4, 8, 16},
-		phases: "limit,sync,dr,sops", timeout: 15 * time.Minute}
+		phases: "limit,sync,dr,sops,chart", chart: 60, timeout: 15 * time.Minute}
 	if v := os.Getenv("BENCH_RUNS"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 {
@@ -53,6 +55,9 @@ func loadConfig(t *testing.T) config {
 	}
 	if v := os.Getenv("BENCH_PARALLELISM"); v != "" {
 		c.parallelism = ints(t, "BENCH_PARALLELISM", v)
+	}
+	if v := os.Getenv("BENCH_CHART_TEMPLATES"); v != "" {
+		c.chart = ints(t, "BENCH_CHART_TEMPLATES", v)[0]
 	}
 	if v := os.Getenv("BENCH_OUT"); v != "" {
 		c.out = v
@@ -116,8 +121,18 @@ func TestBench(t *testing.T) {
 			results[n] = append(results[n], f)
 			t.Logf("run %d, n=%d: %v", run, n, f)
 		}
+		if cfg.has("chart") {
+			// Its figures are under the chart's template count.
+			f := measureChartRun(t, cfg, binary, run)
+			results[cfg.chart] = append(results[cfg.chart], f)
+			t.Logf("run %d, chart of %d templates: %v", run, cfg.chart, f)
+		}
 	}
-	rep := newReport(started, cfg.runs, cfg.sizes, results)
+	sizes := cfg.sizes
+	if cfg.has("chart") && !slices.Contains(sizes, cfg.chart) {
+		sizes = append(slices.Clone(sizes), cfg.chart)
+	}
+	rep := newReport(started, cfg.runs, sizes, results)
 	rep.print(os.Stdout)
 	if err := rep.write(cfg.out); err != nil {
 		t.Fatal(err)
@@ -212,6 +227,26 @@ func measureSize(t *testing.T, cfg config, binary string, n, run int) figures {
 			}
 		})
 	}
+	return f
+}
+
+// measureChartRun runs the chart scenario on a fresh cluster of its own.
+func measureChartRun(t *testing.T, cfg config, binary string, run int) figures {
+	dir := filepath.Join(filepath.Dir(cfg.out), "bench", fmt.Sprintf("chart%d-run%d", cfg.chart, run))
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	var f figures
+	withCluster(t, nodesFor(0), func(c *testenv.Cluster) {
+		ctx, cancel := context.WithCancel(t.Context())
+		defer cancel()
+		e := newSyncEnv(ctx, t, cfg, binary, c, dir)
+		defer e.ctrl.stop()
+		var err error
+		if f, err = measureChart(ctx, e, cfg.chart); err != nil {
+			t.Fatalf("chart of %d templates: %v (controller log: %s)", cfg.chart, err, filepath.Join(dir, "controller.log"))
+		}
+	})
 	return f
 }
 

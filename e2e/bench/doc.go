@@ -28,6 +28,14 @@
 //     repository that already holds everything, with the controller run
 //     beside it, until bootstrap returns (the root Sync is Ready).
 //
+// Once per run, the chart phase (figures under n=<the chart's template
+// count>) syncs a kustomization of a vendored chart of
+// BENCH_CHART_TEMPLATES (60) Deployment templates, then times the build
+// step (render and kustomize) of 5 changed revisions, from the
+// controller's capstan_sync_build_duration_seconds: t_chart_render_s, the
+// median, has a target of 300 ms. A reconcile of the unchanged revision
+// must render nothing (chart_noop_renders = 0; the phase fails otherwise).
+//
 // Each figure is printed as key=value lines (min, median and max over the
 // runs) with the ratios and the targets, and written as JSON. The apply is
 // judged against t_limit_dry, the bare client that dry-runs each stage
@@ -40,7 +48,7 @@
 // BENCH_LARGE=1 (adds 10000), BENCH_OUT (../../bin/bench.json; logs and
 // profiles go beside it, under bench/), BENCH_BINARY (the capstan to run;
 // built when empty), BENCH_PARALLELISM (1,4,8,16), BENCH_PHASES
-// (limit,sync,dr,sops), BENCH_TIMEOUT (15m, each wait), BENCH_PROFILE=1 (CPU
+// (limit,sync,dr,sops,chart), BENCH_CHART_TEMPLATES (60), BENCH_TIMEOUT (15m, each wait), BENCH_PROFILE=1 (CPU
 // and heap profiles of the controller through its pprof flag), and for
 // experiments BENCH_CONTROLLER_ARGS and BENCH_CONTROLLER_ENV (extra flags
 // and environment of the controller process).

@@ -11,6 +11,8 @@ import (
 
 	"filippo.io/age"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/capstan-gitops/capstan/internal/helm"
 )
 
 // Build returns the Kubernetes objects defined by the directory dir (a
@@ -52,6 +54,15 @@ type Options struct {
 	// an [*Error] wrapping sops.ErrNoIdentities: it is never built as
 	// ciphertext.
 	Identities []age.Identity
+	// Capabilities, when set, returns the capabilities of the cluster
+	// the objects are for. A helmCharts entry that names no kubeVersion
+	// (or no apiVersions) is then rendered with the cluster's version
+	// (or served API versions), as `helm install` would render it;
+	// without it, charts see Helm's defaults, as with `helm template`.
+	// It is called at most once per build, and only by a build that
+	// renders a chart; its error fails the build without being an
+	// [*Error] (retrying may succeed).
+	Capabilities func(context.Context) (*helm.Capabilities, error)
 }
 
 // BuildWith is [BuildSources] with decryption. Failures to decrypt are
@@ -93,7 +104,7 @@ func buildItems(ctx context.Context, root, dir string, opts Options) ([]item, er
 	if !fi.IsDir() {
 		return nil, errorf(dir, 0, "not a directory")
 	}
-	b := &budget{limits: opts.Limits.withDefaults(), ids: opts.Identities}
+	b := &budget{limits: opts.Limits.withDefaults(), ids: opts.Identities, caps: opts.Capabilities}
 	isKustomize, err := hasKustomization(r, real)
 	if err != nil {
 		return nil, err

@@ -4,9 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/capstan-gitops/capstan/internal/helm"
 	"io/fs"
 	"strconv"
+
+	"github.com/capstan-gitops/capstan/internal/helm"
 )
 
 // Sentinel causes wrapped by [*Error], for use with [errors.Is].

@@ -14,7 +14,7 @@ import (
 // writeTree writes files (slash path → content) under a new temporary
 // directory and returns it. A content starting with "symlink:" makes a
 // symlink to the rest.
-func writeTree(t *testing.T, files map[string]string) string {
+func writeTree(t testing.TB, files map[string]string) string {
 	t.Helper()
 	root := t.TempDir()
 	for name, content := range files {

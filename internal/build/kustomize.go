@@ -2,6 +2,7 @@ package build
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path"
 	"slices"
@@ -42,7 +43,11 @@ func kustomizeItems(ctx context.Context, r *os.Root, dir string, b *budget) ([]i
 	}
 	if len(s.charts) > 0 {
 		r := helm.Renderer{Limits: helm.Limits{Timeout: b.limits.ChartTimeout, MaxBytes: b.limits.MaxChartBytes}}
-		if err := renderCharts(ctx, fsys, s.charts, r); err != nil {
+		cluster, err := b.capabilities(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("reading the cluster's capabilities to render helmCharts: %w", err)
+		}
+		if err := renderCharts(ctx, fsys, s.charts, r, cluster); err != nil {
 			return nil, err
 		}
 	}

@@ -26,15 +26,16 @@ type chartRenderer interface {
 	Render(ctx context.Context, c helm.Chart) ([]byte, error)
 }
 
-// renderCharts renders the chart jobs from the in-memory copy fsys and
+// renderCharts renders the chart jobs from the in-memory copy fsys, with
+// the capabilities of cluster where it is set, and
 // turns each kustomization that has them into one kustomize can build
 // without helm: the rendered manifests become files listed last in its
 // resources, and helmCharts and helmGlobals are removed.
-func renderCharts(ctx context.Context, fsys filesys.FileSystem, jobs []chartJob, r chartRenderer) error {
+func renderCharts(ctx context.Context, fsys filesys.FileSystem, jobs []chartJob, r chartRenderer, cluster *helm.Capabilities) error {
 	added := map[string][]string{}
 	var order []string
 	for i, job := range jobs {
-		out, err := renderChart(ctx, fsys, job, r)
+		out, err := renderChart(ctx, fsys, job, r, cluster)
 		if err != nil {
 			return err
 		}
@@ -57,7 +58,7 @@ func renderCharts(ctx context.Context, fsys filesys.FileSystem, jobs []chartJob,
 
 // renderChart renders one entry and marks its objects as kustomize's helm
 // generator does.
-func renderChart(ctx context.Context, fsys filesys.FileSystem, job chartJob, r chartRenderer) ([]byte, error) {
+func renderChart(ctx context.Context, fsys filesys.FileSystem, job chartJob, r chartRenderer, cluster *helm.Capabilities) ([]byte, error) {
 	fail := func(err error) error {
 		return errorf(job.file, job.line, "helmCharts entry %q (values: %s): %w", job.entry.Name, valuesNames(job), err)
 	}
@@ -92,6 +93,7 @@ func renderChart(ctx context.Context, fsys filesys.FileSystem, job chartJob, r c
 		SkipHooks:    job.entry.SkipHooks,
 		KubeVersion:  job.entry.KubeVersion,
 		APIVersions:  job.entry.APIVersions,
+		Cluster:      cluster,
 	})
 	if err != nil {
 		if ctx.Err() != nil {

@@ -1,9 +1,12 @@
 package build
 
 import (
+	"context"
 	"time"
 
 	"filippo.io/age"
+
+	"github.com/capstan-gitops/capstan/internal/helm"
 )
 
 // Defaults used by [DefaultLimits] and for zero fields of [Limits].
@@ -73,10 +76,29 @@ func (l Limits) withDefaults() Limits {
 type budget struct {
 	limits Limits
 	// ids open encrypted files; the budget travels with every read.
-	ids     []age.Identity
-	entries int
-	bytes   int64
-	objects int
+	ids []age.Identity
+	// caps gives the cluster's capabilities to the charts rendered;
+	// capsRead and capsErr are its answer, asked once per build.
+	caps     func(context.Context) (*helm.Capabilities, error)
+	capsRead *helm.Capabilities
+	capsErr  error
+	capsDone bool
+	entries  int
+	bytes    int64
+	objects  int
+}
+
+// capabilities returns the cluster's capabilities for a chart render
+// (nil without Options.Capabilities), asking for them once per build.
+func (b *budget) capabilities(ctx context.Context) (*helm.Capabilities, error) {
+	if b.caps == nil {
+		return nil, nil
+	}
+	if !b.capsDone {
+		b.capsRead, b.capsErr = b.caps(ctx)
+		b.capsDone = true
+	}
+	return b.capsRead, b.capsErr
 }
 
 // entry accounts for one visited directory entry.

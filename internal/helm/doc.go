@@ -8,6 +8,8 @@
 // the bytes it may produce. Test hooks are dropped; other hooks are kept as
 // ordinary manifests, as `kustomize build --enable-helm` emits them.
 //
-// Nothing here reads the file system, runs a program or opens a
-// connection: the caller hands over the chart's files and the values.
+// Nothing here reads the file system or runs a program, and a render
+// opens no connection: the caller hands over the chart's files, the values
+// and, when the render is for a cluster, its [Capabilities], which
+// [Discover] reads through the caller's discovery client.
 package helm

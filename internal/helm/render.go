@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"slices"
 	"strings"
@@ -16,7 +17,10 @@ import (
 	"helm.sh/helm/v4/pkg/chart/loader/archive"
 	chart "helm.sh/helm/v4/pkg/chart/v2"
 	"helm.sh/helm/v4/pkg/chart/v2/loader"
+	kubefake "helm.sh/helm/v4/pkg/kube/fake"
 	release "helm.sh/helm/v4/pkg/release/v1"
+	"helm.sh/helm/v4/pkg/storage"
+	"helm.sh/helm/v4/pkg/storage/driver"
 )
 
 // Defaults for zero fields of [Limits].
@@ -84,9 +88,13 @@ type Chart struct {
 	// SkipHooks drops every hook; test hooks are always dropped.
 	SkipHooks bool
 	// KubeVersion and APIVersions are the capabilities templates see;
-	// empty means Helm's defaults.
+	// empty means the Cluster's, or Helm's defaults without one.
 	KubeVersion string
 	APIVersions []string
+	// Cluster, when set, gives the capabilities KubeVersion and
+	// APIVersions leave out: the render then sees what `helm install`
+	// against that cluster would see.
+	Cluster *Capabilities
 }
 
 // Renderer renders charts within its Limits.
@@ -156,13 +164,8 @@ func render(ctx context.Context, c Chart, limits Limits) ([]byte, error) {
 	}
 	in.IncludeCRDs = c.IncludeCRDs
 	in.DisableHooks = c.SkipHooks
-	in.APIVersions = common.VersionSet(c.APIVersions)
-	if c.KubeVersion != "" {
-		v, err := common.ParseKubeVersion(c.KubeVersion)
-		if err != nil {
-			return nil, fmt.Errorf("chart %s: kubeVersion %q: %w", c.Name, c.KubeVersion, err)
-		}
-		in.KubeVersion = v
+	if err := setCapabilities(cfg, in, c); err != nil {
+		return nil, fmt.Errorf("chart %s: %w", c.Name, err)
 	}
 	values := c.Values
 	if values == nil {
@@ -177,6 +180,36 @@ func render(ctx context.Context, c Chart, limits Limits) ([]byte, error) {
 		return nil, fmt.Errorf("chart %s: unexpected release type %T", c.Name, rel)
 	}
 	return manifests(c, res, limits.MaxBytes)
+}
+
+// setCapabilities gives the render the capabilities of [capabilities].
+// Helm's client-only dry run (`helm template`) always adds its default API
+// versions, which a cluster need not serve; with a cluster's capabilities
+// the render is a server dry run instead whose capabilities are set
+// beforehand, with no REST client (so `lookup` stays empty), a Kubernetes
+// client that does nothing and releases kept in memory: nothing is
+// contacted.
+func setCapabilities(cfg *action.Configuration, in *action.Install, c Chart) error {
+	caps, err := capabilities(c)
+	if err != nil {
+		return err
+	}
+	if caps != nil {
+		cfg.Capabilities = caps
+		cfg.KubeClient = &kubefake.PrintingKubeClient{Out: io.Discard}
+		cfg.Releases = storage.Init(driver.NewMemory())
+		in.DryRunStrategy = action.DryRunServer
+		return nil
+	}
+	in.APIVersions = common.VersionSet(c.APIVersions)
+	if c.KubeVersion != "" {
+		v, err := common.ParseKubeVersion(c.KubeVersion)
+		if err != nil {
+			return fmt.Errorf("kubeVersion %q: %w", c.KubeVersion, err)
+		}
+		in.KubeVersion = v
+	}
+	return nil
 }
 
 // manifests assembles the output as `helm template` prints it: the

@@ -6,6 +6,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/capstan-gitops/capstan/day2/diff"
+	"github.com/capstan-gitops/capstan/internal/helm"
 	"github.com/capstan-gitops/capstan/internal/output"
 )
 
@@ -51,7 +52,7 @@ func runDiff(c *cli.Context) (diff.Report, error) {
 	if err != nil {
 		return diff.Report{}, err
 	}
-	rep, err := diff.Run(c.Context, kc, diff.Options{Sync: key, Path: c.String("path"), Identities: ids})
+	rep, err := diff.Run(c.Context, kc, diff.Options{Sync: key, Path: c.String("path"), Identities: ids, Capabilities: helm.DiscoverOnce(kc.Config)})
 	if err != nil {
 		return rep, err
 	}
