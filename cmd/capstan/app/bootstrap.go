@@ -68,6 +68,7 @@ func bootstrapFlags() []cli.Flag {
 		&cli.DurationFlag{Name: "timeout", Value: 5 * time.Minute, Usage: "how long to wait for the controller and the first sync"},
 		&cli.BoolFlag{Name: "dry-run", Usage: "print the plan and the files; change nothing"},
 		ageKeyFileFlag("age identity file (age-keygen) that decrypts the repository's SOPS-encrypted files; stored in the cluster, never in git"),
+		&cli.StringFlag{Name: "generate-age-key", Usage: "write a new age key to this file (mode 0600, never over an existing file), use it as --age-key-file does, and commit a .sops.yaml rule that encrypts --path's files for it"},
 		verboseFlag("show every line the libraries log (k3d, Docker) and the full error"),
 	}
 	return append(flags, gitCredentialFlags("SSH private key for the repository (default: the stored one, or a new deploy key that is printed)")...)
@@ -107,7 +108,7 @@ func bootstrapOptions(c *cli.Context) (bootstrap.Options, error) {
 		}
 	}
 	return bootstrap.Options{
-		AgeKey: ageKey,
+		AgeKey: ageKey, GenerateAgeKey: c.String("generate-age-key"),
 		URL:    url, Branch: c.String("branch"), Path: path, Insecure: c.Bool("insecure"),
 		Auth:          auth,
 		Author:        git.Signature{Name: c.String("author-name"), Email: c.String("author-email")},
