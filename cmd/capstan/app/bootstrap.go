@@ -109,7 +109,7 @@ func bootstrapOptions(c *cli.Context) (bootstrap.Options, error) {
 	}
 	return bootstrap.Options{
 		AgeKey: ageKey, GenerateAgeKey: c.String("generate-age-key"),
-		URL:    url, Branch: c.String("branch"), Path: path, Insecure: c.Bool("insecure"),
+		URL: url, Branch: c.String("branch"), Path: path, Insecure: c.Bool("insecure"),
 		Auth:          auth,
 		Author:        git.Signature{Name: c.String("author-name"), Email: c.String("author-email")},
 		Flags:         repo.Flags{Version: c.String("version"), Image: c.String("image"), LogLevel: c.String("log-level"), Interval: c.Duration("interval")},
