@@ -1,7 +1,8 @@
 // Package bootstrap is the `capstan bootstrap` command: it turns options into
 // a plan of named steps (Repository, [Age key], Cluster, Preflight, Git,
-// [Image], Credentials, Install, Sync) and runs it. Every step checks before it acts, so running
-// the same plan again converges and changes nothing.
+// [Image], Credentials, Install, Sync) and runs it. Every step checks
+// before it acts, so running the same plan again converges and changes
+// nothing.
 package bootstrap
 
 import (
