@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -116,12 +117,23 @@ func TestGenerateAgeKeyFlow(t *testing.T) {
 	if cm := tg.configMap(t, "web", "settings"); cm == nil || cm.Data["setting"] != cmPlaintext {
 		t.Errorf("ConfigMap web/settings: %+v, want the plaintext setting", cm)
 	}
-	hay := map[string]string{}
+	identity := ""
+	if data, err := os.ReadFile(keyFile); err == nil {
+		ids, err := sops.ParseIdentities(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		identity = fmt.Sprint(ids[0])
+	}
+	if !strings.HasPrefix(identity, "AGE-SECRET-KEY-1") {
+		t.Fatal("no identity read from the key file")
+	}
+	hay := map[string]string{"bootstrap's output": r.stdout + r.stderr}
 	collectCommits(t, f.srv.RepoDir(f.repo), hay)
 	for where, text := range hay {
-		for _, plain := range []string{createdPlaintext, envPlaintext, cmPlaintext, "AGE-SECRET-KEY"} {
-			if strings.Contains(text, plain) {
-				t.Errorf("%s holds %q", where, plain)
+		for name, secret := range map[string]string{"created Secret's value": createdPlaintext, ".env value": envPlaintext, "ConfigMap value": cmPlaintext, "age identity": identity} {
+			if strings.Contains(text, secret) {
+				t.Errorf("%s holds the %s", where, name)
 			}
 		}
 	}
