@@ -1,7 +1,8 @@
 // Package bootstrap is the `capstan bootstrap` command: it turns options into
-// a plan of named steps (Cluster, Preflight, Git, [Image], Credentials,
-// Install, Sync) and runs it. Every step checks before it acts, so running
-// the same plan again converges and changes nothing.
+// a plan of named steps (Repository, [Age key], Cluster, Preflight, Git,
+// [Image], Credentials, Install, Sync) and runs it. Every step checks
+// before it acts, so running the same plan again converges and changes
+// nothing.
 package bootstrap
 
 import (
@@ -52,6 +53,10 @@ type Options struct {
 	// receiver on (Flags.WebhookNodePort); 0 when there is none. It only
 	// shapes the printed URL.
 	WebhookHostPort int
+	// GenerateAgeKey, if set, is the file a new age identity is written
+	// to (never over an existing file) and used as AgeKey; a .sops.yaml
+	// rule for Path with its recipient is committed. Exclusive with AgeKey.
+	GenerateAgeKey string
 	// ControllerBinary is the static linux executable put into the
 	// controller image when Deps.Images is set (default: this executable).
 	ControllerBinary string
@@ -94,13 +99,26 @@ type run struct {
 	generatedKey string
 	// webhook is what to register at the git host, with --webhook.
 	webhook *webhookInfo
+	// ageRecipient is the public key of a generated age key.
+	ageRecipient string
+	// sopsConfig is the .sops.yaml to commit for a generated age key, nil
+	// if the repository's already encrypts for it.
+	sopsConfig []byte
 }
 
-// Run bootstraps: cluster, preflight, git, image (k3d only), credentials,
-// install, sync.
+// Run bootstraps: repository, age key (generated only), cluster,
+// preflight, git, image (k3d only), credentials, install, sync.
 func Run(ctx context.Context, opts Options, deps Deps) error {
 	if err := opts.validate(); err != nil {
 		return err
+	}
+	var recipient string
+	if opts.GenerateAgeKey != "" {
+		key, pub, err := newAgeKey(opts.GenerateAgeKey, time.Now())
+		if err != nil {
+			return err
+		}
+		opts.AgeKey, recipient = key, pub
 	}
 	ep, err := git.ParseURL(opts.URL, opts.Insecure)
 	if err != nil {
@@ -111,7 +129,7 @@ func Run(ctx context.Context, opts Options, deps Deps) error {
 		return fmt.Errorf("creating work dir: %w", err)
 	}
 	defer os.RemoveAll(dir)
-	r := &run{opts: opts, deps: deps, ep: ep, workDir: dir}
+	r := &run{opts: opts, deps: deps, ep: ep, workDir: dir, ageRecipient: recipient}
 	if opts.DryRun {
 		return r.dryRun(ctx)
 	}
@@ -125,12 +143,19 @@ func Run(ctx context.Context, opts Options, deps Deps) error {
 	return nil
 }
 
+// authHint is what to check when the repository cannot be read or pushed.
+const authHint = "check --url and the credentials (--username with CAPSTAN_GIT_PASSWORD or CAPSTAN_GIT_TOKEN, or --private-key-file with --ssh-known-hosts); they need push access"
+
 func (r *run) plan() steps.Plan {
-	plan := []steps.Step{
-		{Name: "Cluster", Run: r.ensureCluster, Hint: "check that the cluster runs and --kubeconfig/--context point at it, or create one with --k3d NAME or --kwok NAME"},
-		{Name: "Preflight", Run: r.preflight, Hint: "check --url and the credentials (--username with CAPSTAN_GIT_PASSWORD or CAPSTAN_GIT_TOKEN, or --private-key-file with --ssh-known-hosts); they need push access"},
-		{Name: "Git", Run: r.commitAndPush, Hint: "check push access to the branch; nothing was installed, run the same command again"},
+	plan := []steps.Step{{Name: "Repository", Run: r.checkRepository, Hint: authHint}}
+	if r.opts.GenerateAgeKey != "" {
+		plan = append(plan, steps.Step{Name: "Age key", Run: r.writeAgeKey, Hint: "choose a --generate-age-key file in a directory you can write to"})
 	}
+	plan = append(plan,
+		steps.Step{Name: "Cluster", Run: r.ensureCluster, Hint: "check that the cluster runs and --kubeconfig/--context point at it, or create one with --k3d NAME or --kwok NAME"},
+		steps.Step{Name: "Preflight", Run: r.preflight, Hint: authHint},
+		steps.Step{Name: "Git", Run: r.commitAndPush, Hint: "check push access to the branch; nothing was installed, run the same command again"},
+	)
 	if r.deps.Images != nil {
 		plan = append(plan, steps.Step{Name: "Image", Run: r.importImage, Hint: "pass --image with a registry image the cluster can pull"})
 	}
@@ -151,6 +176,9 @@ func (o Options) validate() error {
 		return fmt.Errorf("a branch is required (--branch)")
 	case o.Path == "" || o.Path == "." || o.Path[0] == '/':
 		return fmt.Errorf("--path must be a directory inside the repository, such as clusters/dwk")
+	}
+	if o.GenerateAgeKey != "" && len(o.AgeKey) > 0 {
+		return fmt.Errorf("--generate-age-key and --age-key-file (or CAPSTAN_AGE_KEY_FILE, SOPS_AGE_KEY_FILE) are exclusive: generate a new key or use one")
 	}
 	if len(o.AgeKey) > 0 {
 		if _, err := sops.ParseIdentities(o.AgeKey); err != nil {

@@ -21,18 +21,20 @@ type encryptedFile struct {
 
 // checkEncrypted refuses, before anything is committed or installed, a
 // repository whose dir holds SOPS-encrypted files that the age key (none
-// if empty) cannot open, naming the files and the recipients they need.
-func checkEncrypted(root, dir string, key []byte) error {
+// if empty; generated says it is new) cannot open, naming the files and
+// the recipients they need. It returns how many encrypted files there are.
+func checkEncrypted(root, dir string, key []byte, generated bool) (int, error) {
 	files, err := encryptedFiles(root, dir)
 	if err != nil || len(files) == 0 {
-		return err
+		return 0, err
 	}
 	if len(key) == 0 {
-		return fmt.Errorf("%s holds SOPS-encrypted files and no age key was given (--age-key-file): %s", dir, describeFiles(files))
+		return 0, &hintError{msg: fmt.Sprintf("%s holds SOPS-encrypted files and no age key was given (--age-key-file): %s", dir, describeFiles(files)),
+			hint: "pass --age-key-file FILE (or set CAPSTAN_AGE_KEY_FILE or SOPS_AGE_KEY_FILE) with a key of the recipients named; nothing was changed"}
 	}
 	ids, err := sops.ParseIdentities(key)
 	if err != nil {
-		return fmt.Errorf("the age key file: %w", err)
+		return 0, fmt.Errorf("the age key file: %w", err)
 	}
 	have := make([]string, len(ids))
 	for i, id := range ids {
@@ -44,10 +46,15 @@ func checkEncrypted(root, dir string, key []byte) error {
 			unopened = append(unopened, f)
 		}
 	}
-	if len(unopened) > 0 {
-		return fmt.Errorf("the age key (%s) opens none of these SOPS-encrypted files: %s", strings.Join(have, ", "), describeFiles(unopened))
+	switch {
+	case len(unopened) > 0 && generated:
+		return 0, &hintError{msg: fmt.Sprintf("%s holds SOPS-encrypted files that a new age key cannot open: %s", dir, describeFiles(unopened)),
+			hint: "bootstrap with --age-key-file and a key of the recipients named, not --generate-age-key; nothing was changed"}
+	case len(unopened) > 0:
+		return 0, &hintError{msg: fmt.Sprintf("the age key (%s) opens none of these SOPS-encrypted files: %s", strings.Join(have, ", "), describeFiles(unopened)),
+			hint: "pass --age-key-file with a key of the recipients named; nothing was changed"}
 	}
-	return nil
+	return len(files), nil
 }
 
 func describeFiles(files []encryptedFile) string {

@@ -20,7 +20,7 @@ import (
 // newly generated deploy key (stored at once, so a rerun reuses it) and the
 // server's host key, trusted only with --accept-host-key.
 func (r *run) resolveSSHAuth(ctx context.Context) error {
-	if r.ep.Scheme() != "ssh" || (len(r.opts.Auth.Identity) > 0 && len(r.opts.Auth.KnownHosts) > 0) {
+	if !r.sshAuthIncomplete() {
 		return nil
 	}
 	stored, err := r.storedCredentials(ctx)

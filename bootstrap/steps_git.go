@@ -88,7 +88,7 @@ func (r *run) checkout(ctx context.Context) error {
 	}
 	r.wt = wt
 	r.in = repo.Input{URL: r.opts.URL, Branch: r.opts.Branch, Path: path.Clean(r.opts.Path), HasCredentials: !r.opts.Auth.IsZero(), HasDecryption: len(r.opts.AgeKey) > 0}
-	if err := checkEncrypted(r.wt.Dir(), r.in.Path, r.opts.AgeKey); err != nil {
+	if _, err := r.inspect(r.wt.Dir()); err != nil {
 		return err
 	}
 	stored, err := r.storedSettings()
@@ -103,6 +103,9 @@ func (r *run) checkout(ctx context.Context) error {
 	kust := path.Join(r.in.Dir(), repo.KustomizationFile)
 	if exists(r.wt.Dir(), kust) {
 		delete(files, kust) // the user's kustomization (and patches) stay
+	}
+	if r.sopsConfig != nil {
+		files[repo.SOPSConfigFile] = r.sopsConfig
 	}
 	r.files = files
 	return nil
@@ -148,6 +151,9 @@ func (r *run) dryRun(ctx context.Context) error {
 		names = append(names, name)
 	}
 	sort.Strings(names)
+	if r.opts.GenerateAgeKey != "" {
+		fmt.Fprintf(w, "\nAge key (dry run: not written to %s): %s\n", r.opts.GenerateAgeKey, r.ageRecipient)
+	}
 	fmt.Fprintf(w, "\nFiles (dry run: nothing is committed, pushed or applied):\n")
 	for _, name := range names {
 		fmt.Fprintf(w, "\n==> %s\n%s", name, r.files[name])

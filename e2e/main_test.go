@@ -53,8 +53,14 @@ func capstan(t *testing.T, env []string, args ...string) result {
 // runBinary runs a capstan executable and collects its output and status.
 func runBinary(t *testing.T, bin string, env []string, args ...string) result {
 	t.Helper()
+	return runBinaryIn(t, bin, "", env, args...)
+}
+
+// runBinaryIn is runBinary in the working directory dir ("": the test's).
+func runBinaryIn(t *testing.T, bin, dir string, env []string, args ...string) result {
+	t.Helper()
 	cmd := exec.CommandContext(t.Context(), bin, args...)
-	cmd.Env = append(os.Environ(), env...)
+	cmd.Dir, cmd.Env = dir, append(os.Environ(), env...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()

@@ -9,17 +9,20 @@ import (
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/capstan-gitops/capstan/components/manifests"
 	"github.com/capstan-gitops/capstan/internal/testenv"
 )
 
 // TestSOPSCourseFlow is the course's flow with the real tools: age-keygen
 // makes a key, sops encrypts a Secret with encrypted_regex, it is
-// committed; bootstrap without the key refuses, naming the file and the
-// recipient; bootstrap with --age-key-file applies the plaintext; a
-// rebuilt cluster with the same key (from SOPS_AGE_KEY_FILE) gets the
-// Secret back without a new commit.
+// committed; bootstrap without the key refuses before the cluster is
+// reached, naming the file and the recipient, and changes nothing;
+// bootstrap with --age-key-file applies the plaintext; a rebuilt cluster
+// with the same key (from SOPS_AGE_KEY_FILE) gets the Secret back without
+// a new commit.
 func TestSOPSCourseFlow(t *testing.T) {
 	t.Parallel()
 	tools := testenv.SOPSToolsForTest(t)
@@ -57,6 +60,12 @@ func TestSOPSCourseFlow(t *testing.T) {
 	}
 	if f.head(t) != head {
 		t.Error("the refused bootstrap made a commit")
+	}
+	if !strings.Contains(r.stderr, "✗ Repository") || strings.Contains(r.stderr, "Cluster") {
+		t.Errorf("the refusal is not the first step's, before the cluster:\n%s", r.stderr)
+	}
+	if err := first.admin.Get(t.Context(), client.ObjectKey{Name: manifests.Namespace}, &corev1.Namespace{}); !apierrors.IsNotFound(err) {
+		t.Errorf("the refused bootstrap touched the cluster: namespace %s: %v", manifests.Namespace, err)
 	}
 
 	mustSucceed(t, "bootstrap with the key", capstan(t, f.env(), f.bootstrapArgs(first.cluster.Kubeconfig, "--age-key-file", keyFile)...))

@@ -75,3 +75,27 @@ func TestCreateEncryptsForTheRuleOfSOPSYAML(t *testing.T) {
 		t.Errorf("decrypted (%v):\n%s", err, plain)
 	}
 }
+
+// TestEncryptDotenvWhole: a rule without encrypted_regex encrypts a
+// manifest's data and stringData only, and a .env file (which has no such
+// key) whole, as sops does: never a file left in plaintext.
+func TestEncryptDotenvWhole(t *testing.T) {
+	t.Parallel()
+	id, err := age.GenerateX25519Identity()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, ConfigName), "creation_rules:\n  - age: "+id.Recipient().String()+"\n")
+	write(t, filepath.Join(dir, "a.env"), "TOKEN=env-PLAINTEXT\n")
+	write(t, filepath.Join(dir, "s.yaml"), "kind: Secret\nmetadata:\n  name: s\nstringData:\n  k: yaml-PLAINTEXT\n")
+	for file, keep := range map[string]string{"a.env": "TOKEN=ENC[", "s.yaml": "name: s"} {
+		out, err := Encrypt(filepath.Join(dir, file), EncryptOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(string(out), "PLAINTEXT") || !strings.Contains(string(out), keep) {
+			t.Errorf("%s:\n%s", file, out)
+		}
+	}
+}

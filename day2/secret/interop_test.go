@@ -12,6 +12,7 @@ import (
 	"filippo.io/age"
 	sigsyaml "sigs.k8s.io/yaml"
 
+	"github.com/capstan-gitops/capstan/components/repo"
 	"github.com/capstan-gitops/capstan/day2/secret"
 	"github.com/capstan-gitops/capstan/internal/sops"
 	"github.com/capstan-gitops/capstan/internal/testenv"
@@ -250,5 +251,67 @@ func TestYAMLFormsThroughSOPSDecrypt(t *testing.T) {
 				t.Errorf("not the same object (%v, %v):\n%s", err1, err2, got)
 			}
 		})
+	}
+}
+
+// TestBootstrapSOPSConfigWithSOPS: with the .sops.yaml `capstan bootstrap
+// --generate-age-key` commits, the real sops (run from the repository
+// root) and `capstan secret encrypt` both encrypt a Secret manifest below
+// the path for the key, data and stringData only, and a .env file whole;
+// `sops --decrypt` gives capstan's manifest back byte for byte (stores.yaml
+// indent 2). The .env rule is needed: under the manifest rule alone, sops
+// leaves a .env in plaintext.
+func TestBootstrapSOPSConfigWithSOPS(t *testing.T) {
+	t.Parallel()
+	tl := sopsTools(t)
+	keyFile, recipient, ids := ageKeygen(t, tl)
+	cfg, _, err := repo.SOPSConfig(nil, "clusters/dwk", recipient)
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := t.TempDir()
+	writeFile(t, filepath.Join(root, secret.ConfigName), string(cfg), 0o644)
+	const env = "TOKEN=env-PLAINTEXT\nREGION=north\n"
+	writeFile(t, filepath.Join(root, "clusters", "dwk", "apps", "db.yaml"), typicalSecret, 0o600)
+	writeFile(t, filepath.Join(root, "clusters", "dwk", "gen", "api.env"), env, 0o600)
+
+	bySOPS := sopsCLI(t, tl, root, keyFile, "--encrypt", "clusters/dwk/apps/db.yaml")
+	byCapstan, err := secret.Encrypt(filepath.Join(root, "clusters", "dwk", "apps", "db.yaml"), secret.EncryptOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for who, enc := range map[string][]byte{"sops": bySOPS, "capstan": byCapstan} {
+		if r, err := sops.Recipients(enc, sops.YAML); err != nil || !slices.Equal(r, []string{recipient}) {
+			t.Errorf("%s encrypted the manifest for %v (%v)", who, r, err)
+		}
+		if bytes.Contains(enc, []byte("PLAINTEXT")) || !bytes.Contains(enc, []byte("name: db")) || !bytes.Contains(enc, []byte("encrypted_regex: ^(data|stringData)$")) {
+			t.Errorf("%s did not encrypt data and stringData only:\n%s", who, enc)
+		}
+	}
+	writeFile(t, filepath.Join(root, "clusters", "dwk", "apps", "enc.yaml"), string(byCapstan), 0o600)
+	if got := sopsCLI(t, tl, root, keyFile, "--decrypt", "clusters/dwk/apps/enc.yaml"); string(got) != typicalSecret {
+		t.Errorf("sops --decrypt of capstan's file:\n%s\nwant the input:\n%s", got, typicalSecret)
+	}
+
+	envFile := filepath.Join(root, "clusters", "dwk", "gen", "api.env")
+	byCapstan, err = secret.Encrypt(envFile, secret.EncryptOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bySOPS = sopsCLI(t, tl, root, keyFile, "--encrypt", "clusters/dwk/gen/api.env")
+	for who, enc := range map[string][]byte{"sops": bySOPS, "capstan": byCapstan} {
+		if bytes.Contains(enc, []byte("PLAINTEXT")) || bytes.Contains(enc, []byte("north")) {
+			t.Errorf("%s left a value of the .env in plaintext:\n%s", who, enc)
+		}
+		writeFile(t, filepath.Join(root, "x", who+".env"), string(enc), 0o600)
+		if got, err := secret.Decrypt(filepath.Join(root, "x", who+".env"), ids); err != nil || string(got) != env {
+			t.Errorf("decrypting %s's .env: %v\n%s", who, err, got)
+		}
+	}
+
+	manifestRuleOnly := "creation_rules:\n  - path_regex: ^clusters/dwk/\n    encrypted_regex: ^(data|stringData)$\n    age: " + recipient + "\n"
+	writeFile(t, filepath.Join(root, secret.ConfigName), manifestRuleOnly, 0o644)
+	if enc := sopsCLI(t, tl, root, keyFile, "--encrypt", "clusters/dwk/gen/api.env"); !bytes.Contains(enc, []byte("env-PLAINTEXT")) {
+		t.Errorf("under the manifest rule alone sops encrypted the .env; the .env rule may not be needed:\n%s", enc)
 	}
 }

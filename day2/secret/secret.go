@@ -64,7 +64,9 @@ func Encrypt(file string, opts EncryptOptions) ([]byte, error) {
 			Advice: "pass --age age1… (the public key, `age-keygen -y KEYFILE`), or add a creation rule with `age:` to " + ConfigName}
 	}
 	regex := rule.EncryptedRegex
-	if regex == "" {
+	if regex == "" && (f == sops.YAML || f == sops.JSON) {
+		// A manifest's values; a dotenv, INI or binary file has no data or
+		// stringData key and is encrypted whole, as sops does.
 		regex = DefaultEncryptedRegex
 	}
 	out, err := sops.Encrypt(data, f, sops.EncryptOptions{Recipients: recips, EncryptedRegex: regex})

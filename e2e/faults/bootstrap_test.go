@@ -194,8 +194,9 @@ func runBootstrap(t *testing.T, f *fleet, tg *target, killAfter string) bootstra
 
 // TestBootstrapInterruptedAfterEachStep kills `capstan bootstrap` with
 // SIGKILL as soon as it reports a step done, once for each step but the
-// last (Cluster, Preflight, Git, Credentials, Install; this cluster needs no
-// Image step), each time running it again on what the previous run left.
+// last (Repository, Cluster, Preflight, Git, Credentials, Install; this
+// cluster needs no Image step), each time running it again on what the
+// previous run left.
 // TestInterruptedBootstrapConverges in e2e kills it mid-step.
 //
 // Expected: every step checks before it acts, so each run gets past the
@@ -209,14 +210,14 @@ func TestBootstrapInterruptedAfterEachStep(t *testing.T) {
 	tg := newTarget(t)
 	before := f.head(t)
 	var pushed string
-	for i, step := range []string{"Cluster", "Preflight", "Git", "Credentials", "Install"} {
+	for i, step := range []string{"Repository", "Cluster", "Preflight", "Git", "Credentials", "Install"} {
 		r := runBootstrap(t, f, tg, step)
 		if !r.killed {
 			t.Fatalf("run %d never reported %s done (exit %d):\n%s", i+1, step, r.code, r.stderr)
 		}
 		t.Logf("run %d, killed after %s:\n%s", i+1, step, r.stderr)
 		switch step {
-		case "Cluster", "Preflight":
+		case "Repository", "Cluster", "Preflight":
 			if f.head(t) != before {
 				t.Fatalf("the repository changed before the Git step")
 			}

@@ -70,6 +70,7 @@ func bootstrapFlags() []cli.Flag {
 		&cli.BoolFlag{Name: "webhook", Usage: "serve the root Sync's push webhook: a token kept in the cluster (printed once) and the path and content type to register at the git host"},
 		&cli.IntFlag{Name: "webhook-port", Value: defaultWebhookHostPort, Usage: "with --webhook --k3d: the host port a new k3d cluster maps to the receiver, for a tunnel to reach"},
 		ageKeyFileFlag("age identity file (age-keygen) that decrypts the repository's SOPS-encrypted files; stored in the cluster, never in git"),
+		&cli.StringFlag{Name: "generate-age-key", Usage: "write a new age key to this file (mode 0600, never over an existing file), use it as --age-key-file does, and commit a .sops.yaml rule that encrypts --path's files for it"},
 		verboseFlag("show every line the libraries log (k3d, Docker) and the full error"),
 	}
 	return append(flags, gitCredentialFlags("SSH private key for the repository (default: the stored one, or a new deploy key that is printed)")...)
@@ -112,8 +113,8 @@ func bootstrapOptions(c *cli.Context) (bootstrap.Options, error) {
 		}
 	}
 	return bootstrap.Options{
-		AgeKey: ageKey,
-		URL:    url, Branch: c.String("branch"), Path: path, Insecure: c.Bool("insecure"),
+		AgeKey: ageKey, GenerateAgeKey: c.String("generate-age-key"),
+		URL: url, Branch: c.String("branch"), Path: path, Insecure: c.Bool("insecure"),
 		Auth:            auth,
 		Author:          git.Signature{Name: c.String("author-name"), Email: c.String("author-email")},
 		Flags:           repo.Flags{Version: c.String("version"), Image: c.String("image"), LogLevel: c.String("log-level"), Interval: c.Duration("interval"), Webhook: c.Bool("webhook"), WebhookNodePort: webhookNodePort(c)},
