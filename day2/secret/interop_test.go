@@ -263,7 +263,7 @@ func TestYAMLFormsThroughSOPSDecrypt(t *testing.T) {
 // leaves a .env in plaintext.
 func TestBootstrapSOPSConfigWithSOPS(t *testing.T) {
 	t.Parallel()
-	tl := sopsTools(t)
+	tl := testenv.SOPSToolsForTest(t)
 	keyFile, recipient, ids := ageKeygen(t, tl)
 	cfg, _, err := repo.SOPSConfig(nil, "clusters/dwk", recipient)
 	if err != nil {
