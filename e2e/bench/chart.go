@@ -13,6 +13,7 @@ import (
 
 	capstanv1 "github.com/capstan-gitops/capstan/api/v1"
 	"github.com/capstan-gitops/capstan/components/manifests"
+	"github.com/capstan-gitops/capstan/internal/testenv"
 )
 
 // chartSync is the Sync of the chart scenario.
@@ -27,34 +28,10 @@ const chartChanges = 5
 // that renders every template anew.
 func chartFiles(n int, label string) map[string]string {
 	files := map[string]string{
-		"addon/kustomization.yaml":            "helmCharts:\n- name: large\n  releaseName: big\n  namespace: default\n  valuesInline:\n    labels: {revision: " + strconv.Quote(label) + "}\n",
-		"addon/charts/large/Chart.yaml":       "apiVersion: v2\nname: large\nversion: 1.0.0\n",
-		"addon/charts/large/values.yaml":      "image: nginx:1.27\nreplicas: 0\nlabels: {team: a}\nresources: {limits: {cpu: 100m, memory: 64Mi}}\n",
-		"addon/charts/large/templates/_h.tpl": "{{- define \"large.labels\" -}}\napp.kubernetes.io/instance: {{ .Release.Name }}\n{{ toYaml .Values.labels }}\n{{- end -}}\n",
+		"addon/kustomization.yaml": "helmCharts:\n- name: large\n  releaseName: big\n  namespace: default\n  valuesInline:\n    labels: {revision: " + strconv.Quote(label) + "}\n",
 	}
-	for i := range n {
-		files[fmt.Sprintf("addon/charts/large/templates/d%03d.yaml", i)] = fmt.Sprintf(`apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: {{ .Release.Name }}-d%03d
-  labels:
-    {{- include "large.labels" . | nindent 4 }}
-spec:
-  replicas: {{ .Values.replicas }}
-  selector:
-    matchLabels: {app: d%03d}
-  template:
-    metadata:
-      labels: {app: d%03d}
-    spec:
-      containers:
-      - name: c
-        image: {{ .Values.image | quote }}
-        {{- if .Capabilities.APIVersions.Has "apps/v1" }}
-        resources:
-          {{- toYaml .Values.resources | nindent 10 }}
-        {{- end }}
-`, i, i, i)
+	for name, data := range testenv.LargeChart(n) {
+		files["addon/charts/large/"+name] = data
 	}
 	return files
 }

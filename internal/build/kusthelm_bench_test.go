@@ -3,44 +3,22 @@ package build
 import (
 	"context"
 	"errors"
-	"fmt"
 	"path"
 	"strings"
 	"testing"
 
 	"github.com/capstan-gitops/capstan/internal/helm"
+	"github.com/capstan-gitops/capstan/internal/testenv"
 )
 
 // largeChartTree is a kustomization installing a vendored chart of n
 // Deployment templates that share helpers and read values.
 func largeChartTree(n int) map[string]string {
 	files := map[string]string{
-		"kustomization.yaml":            "namespace: apps\nhelmCharts:\n- name: large\n  releaseName: big\n  valuesInline: {labels: {revision: r1}}\n",
-		"charts/large/Chart.yaml":       "apiVersion: v2\nname: large\nversion: 1.0.0\n",
-		"charts/large/values.yaml":      "image: nginx\nreplicas: 2\nlabels: {team: a}\nresources: {limits: {cpu: 100m, memory: 64Mi}}\n",
-		"charts/large/templates/_h.tpl": "{{- define \"large.labels\" -}}\napp.kubernetes.io/instance: {{ .Release.Name }}\n{{ toYaml .Values.labels }}\n{{- end -}}\n",
+		"kustomization.yaml": "namespace: apps\nhelmCharts:\n- name: large\n  releaseName: big\n  valuesInline: {labels: {revision: r1}}\n",
 	}
-	for i := range n {
-		files[fmt.Sprintf("charts/large/templates/d%03d.yaml", i)] = fmt.Sprintf(`apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: {{ .Release.Name }}-d%03d
-  labels:
-    {{- include "large.labels" . | nindent 4 }}
-spec:
-  replicas: {{ .Values.replicas }}
-  selector:
-    matchLabels: {app: d%03d}
-  template:
-    metadata:
-      labels: {app: d%03d}
-    spec:
-      containers:
-      - name: c
-        image: {{ .Values.image | quote }}
-        resources:
-          {{- toYaml .Values.resources | nindent 10 }}
-`, i, i, i)
+	for name, data := range testenv.LargeChart(n) {
+		files["charts/large/"+name] = data
 	}
 	return files
 }

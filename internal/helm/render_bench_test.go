@@ -2,44 +2,21 @@ package helm
 
 import (
 	"context"
-	"fmt"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/capstan-gitops/capstan/internal/testenv"
 )
 
 // largeChart returns a chart of n Deployment templates sharing helpers,
 // the shape of a large add-on chart.
 func largeChart(n int) Chart {
-	files := []File{
-		{Name: "Chart.yaml", Data: []byte("apiVersion: v2\nname: large\nversion: 1.0.0\n")},
-		{Name: "values.yaml", Data: []byte("image: nginx\nreplicas: 2\nlabels: {team: a, tier: b}\nresources: {limits: {cpu: 100m, memory: 64Mi}}\n")},
-		{Name: "templates/_helpers.tpl", Data: []byte(`{{- define "large.labels" -}}
-app.kubernetes.io/instance: {{ .Release.Name }}
-{{ toYaml .Values.labels }}
-{{- end -}}`)},
+	var files []File
+	for name, data := range testenv.LargeChart(n) {
+		files = append(files, File{Name: name, Data: []byte(data)})
 	}
-	for i := range n {
-		files = append(files, File{Name: fmt.Sprintf("templates/d%02d.yaml", i), Data: fmt.Appendf(nil, `apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: {{ .Release.Name }}-d%02d
-  labels:
-    {{- include "large.labels" . | nindent 4 }}
-spec:
-  replicas: {{ .Values.replicas }}
-  selector:
-    matchLabels: {app: d%02d}
-  template:
-    metadata:
-      labels: {app: d%02d}
-    spec:
-      containers:
-      - name: c
-        image: {{ .Values.image | quote }}
-        resources:
-          {{- toYaml .Values.resources | nindent 10 }}
-`, i, i, i)})
-	}
+	slices.SortFunc(files, func(a, b File) int { return strings.Compare(a.Name, b.Name) })
 	return Chart{Name: "large", Files: files, ReleaseName: "big", Namespace: "apps"}
 }
 
