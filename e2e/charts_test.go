@@ -32,13 +32,13 @@ const addonDir = "clusters/e2e/addons/greeter"
 // ConfigMap from values and from what the chart sees of the cluster, and a
 // Deployment only where the cluster serves apps/v1.
 var greeterChart = map[string]string{
-	"greeter/Chart.yaml":  "apiVersion: v2\nname: greeter\nversion: 0.1.0\n",
-	"greeter/values.yaml": "greeting: hello\ncolor: red\n",
-	"greeter/templates/_helpers.tpl": `{{- define "greeter.labels" -}}
+	"Chart.yaml":  "apiVersion: v2\nname: greeter\nversion: 0.1.0\n",
+	"values.yaml": "greeting: hello\ncolor: red\n",
+	"templates/_helpers.tpl": `{{- define "greeter.labels" -}}
 app.kubernetes.io/name: greeter
 app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end -}}`,
-	"greeter/templates/configmap.yaml": `apiVersion: v1
+	"templates/configmap.yaml": `apiVersion: v1
 kind: ConfigMap
 metadata:
   name: {{ .Release.Name }}-greeting
@@ -50,7 +50,7 @@ data:
   color: {{ .Values.color | quote }}
   kube: {{ .Capabilities.KubeVersion.Version | quote }}
 `,
-	"greeter/templates/deployment.yaml": `{{- if .Capabilities.APIVersions.Has "apps/v1" }}
+	"templates/deployment.yaml": `{{- if .Capabilities.APIVersions.Has "apps/v1" }}
 apiVersion: apps/v1
 kind: Deployment
 metadata:
@@ -89,7 +89,7 @@ func newChartRepo(t *testing.T) *chartRepo {
 		t.Fatal(err)
 	}
 	r := &chartRepo{url: "http://" + ln.Addr().String() + "/"}
-	pkg := tgz(t, greeterChart)
+	pkg := testenv.PackChart(t, "greeter", greeterChart)
 	index := "apiVersion: v1\nentries:\n  greeter:\n  - apiVersion: v2\n    name: greeter\n    version: 0.1.0\n    urls: [" + r.url + "greeter-0.1.0.tgz]\n"
 	mux := http.NewServeMux()
 	mux.HandleFunc("/index.yaml", func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, index) })
@@ -187,29 +187,6 @@ func httpGet(t *testing.T, url string) []byte {
 		t.Fatalf("GET %s: %s, %v", url, resp.Status, err)
 	}
 	return data
-}
-
-// tgz packs files into a gzipped tarball.
-func tgz(t *testing.T, files map[string]string) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	gz := gzip.NewWriter(&buf)
-	tw := tar.NewWriter(gz)
-	for name, content := range files {
-		if err := tw.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Size: int64(len(content)), Typeflag: tar.TypeReg}); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := io.WriteString(tw, content); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := tw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if err := gz.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
 }
 
 // addonKustomization installs the vendored chart as the add-on.

@@ -31,17 +31,13 @@ func ageKeyFile(c *cli.Context) ([]byte, error) {
 
 // ageIdentities reads the identities of --age-key-file; none without it.
 func ageIdentities(c *cli.Context) ([]age.Identity, error) {
-	f := c.String("age-key-file")
-	if f == "" {
-		return nil, nil
-	}
-	data, err := os.ReadFile(f)
-	if err != nil {
-		return nil, fmt.Errorf("reading --age-key-file: %w", err)
+	data, err := ageKeyFile(c)
+	if data == nil || err != nil {
+		return nil, err
 	}
 	ids, err := sops.ParseIdentities(data)
 	if err != nil {
-		return nil, fmt.Errorf("--age-key-file %s: %w", f, err)
+		return nil, fmt.Errorf("--age-key-file %s: %w", c.String("age-key-file"), err)
 	}
 	return ids, nil
 }
