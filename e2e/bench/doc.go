@@ -48,8 +48,9 @@
 // BENCH_LARGE=1 (adds 10000), BENCH_OUT (../../bin/bench.json; logs and
 // profiles go beside it, under bench/), BENCH_BINARY (the capstan to run;
 // built when empty), BENCH_PARALLELISM (1,4,8,16), BENCH_PHASES
-// (limit,sync,dr,sops,chart), BENCH_CHART_TEMPLATES (60), BENCH_TIMEOUT (15m, each wait), BENCH_PROFILE=1 (CPU
-// and heap profiles of the controller through its pprof flag), and for
+// (limit,sync,dr,sops,chart), BENCH_CHART_TEMPLATES (60), BENCH_TIMEOUT
+// (15m, each wait), BENCH_PROFILE=1 (CPU and heap profiles of the
+// controller through its pprof flag), and for
 // experiments BENCH_CONTROLLER_ARGS and BENCH_CONTROLLER_ENV (extra flags
 // and environment of the controller process).
 package bench
