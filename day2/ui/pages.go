@@ -229,7 +229,7 @@ func (s *Server) diffPage(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Minute)
 	defer cancel()
-	rep, err := diff.Run(ctx, s.c, diff.Options{Sync: key, Fetcher: s.fetcher})
+	rep, err := diff.Run(ctx, s.c, diff.Options{Sync: key, Fetcher: s.fetcher, Capabilities: s.caps})
 	if err != nil {
 		s.fail(w, r, http.StatusBadGateway, err)
 		return

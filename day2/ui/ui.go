@@ -20,6 +20,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/capstan-gitops/capstan/day2/diff"
+	"github.com/capstan-gitops/capstan/internal/helm"
 	"github.com/capstan-gitops/capstan/internal/kubeclient"
 	"github.com/capstan-gitops/capstan/internal/source"
 )
@@ -110,6 +111,7 @@ func Run(ctx context.Context, c *kubeclient.Client, opts Options, out, errOut io
 		ln.Close()
 		return err
 	}
+	srv.caps = helm.DiscoverEach(c.Config)
 	if remote {
 		fmt.Fprintf(errOut, "warning: serving on %s, beyond this machine: whoever has the URL acts with your kubeconfig\n", ln.Addr())
 	}
@@ -147,6 +149,9 @@ type Server struct {
 	fetcher diff.Fetcher
 	// beat is how often the event stream beats (heartbeat).
 	beat time.Duration
+	// caps are the cluster's capabilities for the diff page's chart
+	// renders; nil renders with Helm's defaults.
+	caps func(context.Context) (*helm.Capabilities, error)
 }
 
 // New returns the dashboard of the cluster c served at addr (host:port, as

@@ -63,6 +63,19 @@ func DiscoverOnce(cfg *rest.Config) func(context.Context) (*Capabilities, error)
 	return func(context.Context) (*Capabilities, error) { return once() }
 }
 
+// DiscoverEach is DiscoverOnce for a long-running process that renders on
+// demand (the dashboard's diff page): each call discovers anew, so a render
+// sees the APIs the cluster serves at that moment, never a stale list.
+func DiscoverEach(cfg *rest.Config) func(context.Context) (*Capabilities, error) {
+	return func(context.Context) (*Capabilities, error) {
+		dc, err := discovery.NewDiscoveryClientForConfig(cfg)
+		if err != nil {
+			return nil, fmt.Errorf("creating a discovery client: %w", err)
+		}
+		return Discover(dc)
+	}
+}
+
 // Digest identifies the capabilities: two renders of the same chart with
 // capabilities of the same digest give the same output. A nil value has
 // the digest "".
