@@ -64,6 +64,10 @@ func StartUnprivileged(path, daemonHost string) (*Unprivileged, error) {
 				return
 			}
 		}
+		if isUpgrade(r) {
+			tunnel(w, r, engine)
+			return
+		}
 		proxy.ServeHTTP(w, r)
 	})
 	u := &Unprivileged{Host: "unix://" + path, srv: &http.Server{Handler: handler}}
