@@ -85,7 +85,10 @@ func SetChart(data []byte, e Entry) ([]byte, []string, error) {
 	}
 	var old []string
 	for _, item := range charts.Content {
-		if item.Kind != yaml.MappingNode || scalar(item, "name") != e.Name {
+		if item.Kind != yaml.MappingNode {
+			return nil, nil, fmt.Errorf("line %d: a helmCharts entry is not a mapping", item.Line)
+		}
+		if scalar(item, "name") != e.Name {
 			continue
 		}
 		if v := scalar(item, "version"); v != "" && v != e.Version {

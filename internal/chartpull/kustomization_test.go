@@ -72,6 +72,27 @@ patches:
 	}
 }
 
+// TestSetChartRefuses: SetChart refuses what ReadKustomization refuses,
+// rather than writing a file that cannot be read back.
+func TestSetChartRefuses(t *testing.T) {
+	t.Parallel()
+	cases := []struct{ name, in, wantErr string }{
+		{"empty entry", "helmCharts:\n-\n", "line 2: a helmCharts entry is not a mapping"},
+		{"scalar entry", "helmCharts:\n- name: a\n- b\n", "line 3: a helmCharts entry is not a mapping"},
+		{"not a list", "helmCharts: {name: a}\n", "line 1: helmCharts is not a list"},
+		{"two documents", "a: 1\n---\nb: 2\n", "more than one YAML document"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			_, _, err := SetChart([]byte(c.in), Entry{Name: "a", Version: "1.0.0"})
+			if err == nil || err.Error() != c.wantErr {
+				t.Fatalf("err = %v, want %q", err, c.wantErr)
+			}
+		})
+	}
+}
+
 func TestReadKustomization(t *testing.T) {
 	t.Parallel()
 	cases := []struct {
