@@ -72,19 +72,25 @@ func (h *statusHost) seen() ([]string, []string) {
 	return append([]string(nil), h.statuses...), append([]string(nil), h.alerts...)
 }
 
+// newNotifyEnv is a test namespace, a status host accepting token served
+// on loopback, and a git repository team/config on a real git server.
+func newNotifyEnv(t *testing.T, token string) (string, *statusHost, *httptest.Server, *repo) {
+	t.Helper()
+	host := &statusHost{token: token}
+	hs := httptest.NewServer(host)
+	t.Cleanup(hs.Close)
+	srv := testenv.NewGitServer(t)
+	srv.InitRepo(t, "team/config")
+	return env.cluster.Namespace(t), host, hs, &repo{srv: srv, name: "team/config"}
+}
+
 // TestNotifyStatusesAndAlerts commits a good revision, one whose
 // Deployment never becomes ready, and the fix: the commit statuses say
 // pending/success, pending/failure with the cause, pending/success, and the
 // alert webhook gets exactly one failure and one recovery.
 func TestNotifyStatusesAndAlerts(t *testing.T) {
 	t.Parallel()
-	ns := env.cluster.Namespace(t)
-	host := &statusHost{token: "gh-token"}
-	hs := httptest.NewServer(host)
-	t.Cleanup(hs.Close)
-	srv := testenv.NewGitServer(t)
-	srv.InitRepo(t, "team/config")
-	r := &repo{srv: srv, name: "team/config"}
+	ns, host, hs, r := newNotifyEnv(t, "gh-token")
 	app := func(image string) map[string]string {
 		return map[string]string{"app.yaml": strings.Replace(deployment(ns, "web", 1), "nginx:1.27", image, 1)}
 	}
@@ -142,13 +148,7 @@ func TestNotifyStatusesAndAlerts(t *testing.T) {
 // Secret; a Sync with its own spec.notify does not.
 func TestNotifySettingAppliesToEverySync(t *testing.T) {
 	t.Parallel()
-	ns := env.cluster.Namespace(t)
-	host := &statusHost{token: "setting-token"}
-	hs := httptest.NewServer(host)
-	t.Cleanup(hs.Close)
-	srv := testenv.NewGitServer(t)
-	srv.InitRepo(t, "team/config")
-	r := &repo{srv: srv, name: "team/config"}
+	ns, host, hs, r := newNotifyEnv(t, "setting-token")
 
 	sys := manifests.Namespace
 	if err := env.admin.Create(t.Context(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: sys}}); err != nil && !apierrors.IsAlreadyExists(err) {
