@@ -4,7 +4,10 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"net/http"
 	"os"
+	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/capstan-gitops/capstan/internal/kubeclient"
@@ -25,6 +28,9 @@ var env struct {
 	cluster *testenv.Cluster
 	admin   client.Client
 	logs    *testenv.Buffer
+	// settingsGets counts the controller's GET requests for the settings
+	// ConfigMap, which it should read from its cache, never directly.
+	settingsGets atomic.Int64
 }
 
 func TestMain(m *testing.M) {
@@ -90,6 +96,15 @@ func runManager(ctx context.Context, cfg *rest.Config, logger logr.Logger) (func
 		return nil, err
 	}
 	ctx, cancel := context.WithCancel(ctx)
+	cfg = rest.CopyConfig(cfg)
+	cfg.Wrap(func(rt http.RoundTripper) http.RoundTripper {
+		return roundTripFunc(func(req *http.Request) (*http.Response, error) {
+			if req.Method == http.MethodGet && strings.HasSuffix(req.URL.Path, "/configmaps/"+manifests.SettingsName) {
+				env.settingsGets.Add(1)
+			}
+			return rt.RoundTrip(req)
+		})
+	})
 	mgr, err := NewManager(Options{Config: cfg, Logger: logger, MetricsAddr: "0", HealthAddr: "0", Concurrent: 4, WorkDir: dir})
 	if err != nil {
 		cancel()
@@ -105,3 +120,7 @@ func runManager(ctx context.Context, cfg *rest.Config, logger logr.Logger) (func
 		_ = os.RemoveAll(dir)
 	}, nil
 }
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(req *http.Request) (*http.Response, error) { return f(req) }

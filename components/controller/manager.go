@@ -11,6 +11,7 @@ import (
 
 	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/rest"
@@ -91,10 +92,16 @@ func NewManager(opts Options) (ctrl.Manager, error) {
 	}
 	mgr, err := ctrl.NewManager(opts.Config, ctrl.Options{
 		Scheme: scheme,
-		// The cache informs only Syncs (nothing else is read through it:
-		// Secrets and applied objects are read uncached), without their
-		// managed fields, which no reconcile reads.
-		Cache:                         cache.Options{DefaultTransform: cache.TransformStripManagedFields()},
+		// The cache informs Syncs and the one settings ConfigMap whose
+		// notify setting every reconcile may read (Secrets and applied
+		// objects are read uncached), without their managed fields, which
+		// no reconcile reads.
+		Cache: cache.Options{DefaultTransform: cache.TransformStripManagedFields(), ByObject: map[client.Object]cache.ByObject{
+			&corev1.ConfigMap{}: {
+				Namespaces: map[string]cache.Config{opts.LeaderElectionNamespace: {}},
+				Field:      fields.OneTermEqualSelector("metadata.name", manifests.SettingsName),
+			},
+		}},
 		Logger:                        opts.Logger,
 		Metrics:                       metricsserver.Options{BindAddress: opts.MetricsAddr},
 		HealthProbeBindAddress:        opts.HealthAddr,

@@ -27,8 +27,10 @@ func (r *Reconciler) notifyEntries(ctx context.Context, sync *capstanv1.Sync) ([
 	if len(sync.Spec.Notify) > 0 || r.NotifySettings.Name == "" {
 		return sync.Spec.Notify, sync.Namespace
 	}
+	// Read from the manager's cache, which watches only this ConfigMap:
+	// no API request on the reconcile path.
 	cm := &corev1.ConfigMap{}
-	if err := r.Reader.Get(ctx, r.NotifySettings, cm); err != nil {
+	if err := r.Client.Get(ctx, r.NotifySettings, cm); err != nil {
 		if client.IgnoreNotFound(err) != nil {
 			ctrl.LoggerFrom(ctx).Info("notify setting unavailable", "error", err)
 		}

@@ -187,4 +187,8 @@ func TestNotifySettingAppliesToEverySync(t *testing.T) {
 	if err != nil || !slices.Equal(mine, want) {
 		t.Fatalf("commit statuses of this namespace = %q, want %q", mine, want)
 	}
+	// Every reconcile read the setting, from the cache.
+	if n := env.settingsGets.Load(); n != 0 {
+		t.Errorf("the controller sent %d GET requests for the settings ConfigMap, want 0 (it reads its cache)", n)
+	}
 }

@@ -60,7 +60,8 @@ type Reconciler struct {
 	Notifier Notifier
 	// NotifySettings is the ConfigMap whose notify setting lists the
 	// targets of every Sync without spec.notify (bootstrap's settings in
-	// the controller's namespace); empty means none.
+	// the controller's namespace), read through Client, whose cache
+	// NewManager limits to this one ConfigMap; empty means none.
 	NotifySettings client.ObjectKey
 }
 
