@@ -231,6 +231,11 @@ func testK3dRollback(t *testing.T, e *k3dEnv) {
 	}
 }
 
+// testK3dBootstrapRecreate bootstraps a k3d cluster with --webhook on a
+// free host port, proves that a signed push through that port reaches the
+// receiver and gets applied, deletes the cluster, and bootstraps it again
+// with the same flags: no new commit, the same mapping, and a delivery
+// through it still reaches the receiver.
 func testK3dBootstrapRecreate(t *testing.T, e *k3dEnv) {
 	f := newFleet(t)
 	before := f.head(t)
@@ -238,18 +243,26 @@ func testK3dBootstrapRecreate(t *testing.T, e *k3dEnv) {
 	contextName := "k3d-" + name
 	kc := filepath.Join(t.TempDir(), "kubeconfig")
 	e.cleanupCluster(t, name)
-	args := f.bootstrapArgs(kc, "--k3d", name)
+	hostPort := freePort(t)
+	// An hourly interval: only the receiver makes a pushed commit apply soon.
+	args := f.bootstrapArgs(kc, "--k3d", name, "--webhook", "--webhook-port", strconv.Itoa(hostPort), "--interval", "1h")
 
-	stop := e.runController(t, kc, contextName)
+	stop := e.runController(t, name, kc)
 	start := time.Now()
 	r := e.run(t, f.env(), args...)
-	mustSucceed(t, "bootstrap --k3d", r)
-	t.Logf("bootstrap --k3d (create) took %s:\n%s", time.Since(start).Round(time.Millisecond), r.stderr)
+	mustSucceed(t, "bootstrap --k3d --webhook", r)
+	t.Logf("bootstrap --k3d --webhook (create) took %s:\n%s", time.Since(start).Round(time.Millisecond), r.stderr)
 	pushed := f.head(t)
 	if pushed == before {
 		t.Fatal("bootstrap pushed no commit")
 	}
 	e.checkCluster(t, name, kc, pushed)
+	hook := e.checkWebhookPublished(t, name, kc, r.stdout, hostPort)
+	admin, err := k3dAdminClient(kc, contextName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	head := pushThroughHostPort(t, f, admin, hook, pushed)
 	stop()
 
 	start = time.Now()
@@ -264,16 +277,23 @@ func testK3dBootstrapRecreate(t *testing.T, e *k3dEnv) {
 		t.Errorf("context %s still in the kubeconfig after delete (err %v)", contextName, err)
 	}
 
-	stop = e.runController(t, kc, contextName)
+	stop = e.runController(t, name, kc)
 	defer stop()
 	start = time.Now()
 	r = e.run(t, f.env(), args...)
-	mustSucceed(t, "bootstrap --k3d after delete", r)
-	t.Logf("bootstrap --k3d (recreate) took %s:\n%s", time.Since(start).Round(time.Millisecond), r.stderr)
-	if f.head(t) != pushed {
+	mustSucceed(t, "bootstrap --k3d --webhook after delete", r)
+	t.Logf("bootstrap --k3d --webhook (recreate) took %s:\n%s", time.Since(start).Round(time.Millisecond), r.stderr)
+	if f.head(t) != head {
 		t.Error("the rebuild made a new commit")
 	}
-	e.checkCluster(t, name, kc, pushed)
+	e.checkCluster(t, name, kc, head)
+	// The new cluster holds a new token, so the path differs; the mapping
+	// is the same.
+	hook = e.checkWebhookPublished(t, name, kc, r.stdout, hostPort)
+	if admin, err = k3dAdminClient(kc, contextName); err != nil {
+		t.Fatal(err)
+	}
+	deliverAgain(t, f, admin, hook, pushed, head)
 }
 
 // checkCluster asserts what bootstrap --k3d leaves: the context merged
@@ -310,14 +330,17 @@ func (e *k3dEnv) checkCluster(t *testing.T, name, kc, rev string) {
 }
 
 // runController runs `capstan controller` on the host, as in newTarget,
-// against the cluster of contextName once the kubeconfig file has it and
-// bootstrap has created the controller's ServiceAccount. With real k3s the
-// cluster runs the imported image itself, so nothing is started. stop
-// ends the controller and waits for it.
-func (e *k3dEnv) runController(t *testing.T, kc, contextName string) (stop func()) {
+// against the k3d cluster name once the kubeconfig file kc has its context
+// and bootstrap has created the controller's ServiceAccount. Its webhook
+// receiver listens where the stand-in node relays the receiver's node port
+// (hostReceiver), as the pod's does. With real k3s the cluster runs the
+// imported image itself, so nothing is started. stop ends the controller
+// and waits for it.
+func (e *k3dEnv) runController(t *testing.T, name, kc string) (stop func()) {
 	if e.real {
 		return func() {}
 	}
+	contextName := "k3d-" + name
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan struct{})
 	go func() {
@@ -344,7 +367,14 @@ func (e *k3dEnv) runController(t *testing.T, kc, contextName string) (stop func(
 			t.Errorf("k3d kubeconfig: %v", err)
 			return
 		}
-		runController(ctx, t, restCfg)
+		receiver, err := e.hostReceiver(ctx, name, admin)
+		if err != nil {
+			if ctx.Err() == nil {
+				t.Errorf("webhook receiver: %v", err)
+			}
+			return
+		}
+		runController(ctx, t, restCfg, "--webhook-bind-address", receiver)
 	}()
 	return func() {
 		cancel()

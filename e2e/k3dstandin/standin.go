@@ -6,7 +6,9 @@
 //   - node: FROM scratch with busybox as /bin/sh and its applets, the
 //     control-plane binaries under /bin/aux, and /bin/k3s (package
 //     ./k3s), which runs a real API server with kwok nodes and prints the
-//     lines k3d waits for; /bin/ctr records image imports in
+//     lines k3d waits for; it listens on every Service's node ports and
+//     relays them to the host:port of the Service's EndpointAnnotation (its
+//     pods run nowhere); /bin/ctr records image imports in
 //     /var/lib/standin/images.txt (RecordFile).
 //   - tools: /app/k3d-tools (package ./tools), which only waits for `noop`.
 //   - proxy: /bin/k3d-proxy (package ./proxy), a TCP forwarder that reads
@@ -32,6 +34,12 @@ import (
 
 // RecordFile is where the node image's ctr lists the tags it imported, one a line.
 const RecordFile = "/var/lib/standin/images.txt"
+
+// EndpointAnnotation on a Service names the host:port the stand-in server
+// node relays the Service's node ports to, in place of the endpoints of
+// pods that kwok only pretends to run: a test runs the workload on the
+// host and annotates its Service.
+const EndpointAnnotation = "k3dstandin.capstan.io/endpoint"
 
 // HashLabel is the image label holding the hash of its build context.
 const HashLabel = "io.capstan.e2e.standin-hash"

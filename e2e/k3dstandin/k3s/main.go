@@ -8,8 +8,11 @@
 //
 // The server runs a real control plane (etcd, kube-apiserver,
 // kube-controller-manager, kube-scheduler) with kwok simulating the nodes,
-// and prints the log lines k3d waits for. ctr records what it imports
-// instead of unpacking it, so that tests can check it.
+// and prints the log lines k3d waits for. The server node also listens on
+// the Services' node ports and relays them to the address a Service's
+// k3dstandin.capstan.io/endpoint annotation names, standing in for
+// kube-proxy and the pod. ctr records what it imports instead of unpacking
+// it, so that tests can check it.
 package main
 
 import (

@@ -66,8 +66,9 @@ func logf(format string, args ...any) {
 }
 
 // runServer starts the control plane and kwok, registers this container
-// as a Node, writes the kubeconfig and coredns.yaml, prints k3d's ready
-// lines, and runs until a component exits or a signal arrives.
+// as a Node, serves the Services' node ports (see nodePorts), writes the
+// kubeconfig and coredns.yaml, prints k3d's ready lines, and runs until a
+// component exits or a signal arrives.
 func runServer(f serverFlags) error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
@@ -134,6 +135,7 @@ func runServer(f serverFlags) error {
 	if err := registerNode(ctx, adminConfig(p), hostname, true); err != nil {
 		return err
 	}
+	go func() { _ = serveNodePorts(ctx, adminConfig(p)) }()
 	out := os.Getenv("K3S_KUBECONFIG_OUTPUT")
 	if out == "" {
 		out = "/etc/rancher/k3s/k3s.yaml"
