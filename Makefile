@@ -24,24 +24,30 @@ build: ## build bin/capstan
 kube-bins: ## build the test control plane (etcd, kube-*, kwok) into the cache
 	@./hack/kube-bins.sh
 
+.PHONY: gitea
+gitea: ## build the Gitea server the end-to-end test uses as a real git host (cgo sqlite) into the cache
+	@./hack/gitea.sh
+
 .PHONY: demo
 demo: build ## watch a simulated cluster be bootstrapped from git, deleted and rebuilt identical, its SOPS-encrypted Secret included (no Docker)
 	@bin=$$(./hack/kube-bins.sh); \
 	CAPSTAN_KUBE_BIN=$$bin go run ./hack/demo --capstan $(BIN)/capstan
 
 .PHONY: setup
-setup: ## install what the tests need beyond Go and make (git; busybox-static where Docker answers)
+setup: ## install what the tests need beyond Go and make (git, gcc; busybox-static where Docker answers)
 	@./hack/setup.sh
 
 .PHONY: test
 test: setup ## everything CI runs: unit, integration against a real control plane, end-to-end
 	@bin=$$(./hack/kube-bins.sh); \
+	./hack/gitea.sh >/dev/null && \
 	CAPSTAN_KUBE_BIN=$$bin go test -count=1 -timeout $(TEST_TIMEOUT) ./...
 	@$(MAKE) --no-print-directory fuzz FUZZTIME=2000x
 
 .PHONY: e2e
 e2e: setup ## end-to-end tests of the built binary
 	@bin=$$(./hack/kube-bins.sh); \
+	./hack/gitea.sh >/dev/null && \
 	CAPSTAN_KUBE_BIN=$$bin go test -count=1 -timeout $(TEST_TIMEOUT) ./e2e/...
 
 BENCH_RUNS  ?= 3

@@ -4,6 +4,8 @@
 # machine.
 #
 #   git             the test git server and the examples (always)
+#   gcc             cgo for the sqlite driver of the Gitea server that an
+#                   end-to-end test uses as a real git host (hack/gitea.sh)
 #   chromium        the browser e2e test of `capstan ui` (TestUIInABrowser,
 #                   driven with chromedp; with fonts-dejavu-core for its
 #                   screenshots; CAPSTAN_CHROMIUM names another browser)
@@ -13,8 +15,8 @@
 #
 # Missing packages are installed with apt-get when this runs as root on a
 # system with apt (`apt-get update` first, only then); otherwise it names
-# them and fails. The control-plane binaries are built afterwards by
-# hack/kube-bins.sh, into ~/.cache/capstan.
+# them and fails. The control-plane binaries and Gitea are built afterwards
+# by hack/kube-bins.sh and hack/gitea.sh, into ~/.cache/capstan.
 set -euo pipefail
 
 need=()
@@ -23,6 +25,7 @@ command -v go >/dev/null || {
 	exit 1
 }
 command -v git >/dev/null || need+=(git)
+command -v gcc >/dev/null || need+=(gcc libc6-dev)
 if [[ -z ${CAPSTAN_CHROMIUM:-} ]] && ! command -v chromium >/dev/null; then
 	need+=(chromium fonts-dejavu-core)
 fi
