@@ -14,7 +14,6 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/object"
 	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
 	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -61,7 +60,8 @@ func TestGiteaPushWebhookStatus(t *testing.T) {
 	// token of the least scope that allows both.
 	token := g.AccessToken(t, "capstan", "write:repository")
 	hookToken := []byte("e2e-" + strings.Repeat("g", 32))
-	createGiteaSync(t, e.admin, g, name, token, hookToken)
+	createHookedSync(t, e.admin, hookedSync{name: name, url: g.CloneURL("config"), user: g.User, password: token, hookToken: hookToken,
+		notify: &capstanv1.Notify{Type: capstanv1.NotifyGitea, URL: g.URL}, statusToken: token})
 	addr := freeAddr(t)
 	_, logs := e.startController(t, "--webhook-bind-address", addr, "--log-level", "debug")
 	s := waitSyncReady(t, e.admin, ns, name, "main@sha1:"+sha1, 90*time.Second)
@@ -113,35 +113,6 @@ func loggedGiteaDelivery(logs string) bool {
 // capstanNotifyContext is the commit status context of a Sync as the
 // documentation gives it, written out rather than taken from the code.
 func capstanNotifyContext(ns, name string) string { return "capstan/" + ns + "/" + name }
-
-// createGiteaSync creates a Sync of g's repository config that lists its
-// source only hourly, with a webhook receiver and gitea commit statuses,
-// and the Secrets it names.
-func createGiteaSync(t *testing.T, c client.Client, g *testenv.Gitea, name, token string, hookToken []byte) {
-	t.Helper()
-	ns := manifests.Namespace
-	for _, s := range []*corev1.Secret{
-		{ObjectMeta: metav1.ObjectMeta{Name: name + "-git", Namespace: ns},
-			Data: map[string][]byte{"username": []byte(g.User), "password": []byte(token)}},
-		{ObjectMeta: metav1.ObjectMeta{Name: name + "-hook", Namespace: ns}, Data: map[string][]byte{capstanv1.WebhookTokenKey: hookToken}},
-		{ObjectMeta: metav1.ObjectMeta{Name: name + "-status", Namespace: ns}, Data: map[string][]byte{"token": []byte(token)}},
-	} {
-		if err := c.Create(t.Context(), s); err != nil {
-			t.Fatal(err)
-		}
-	}
-	s := &capstanv1.Sync{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns}, Spec: capstanv1.SyncSpec{
-		URL: g.CloneURL("config"), Interval: metav1.Duration{Duration: time.Hour},
-		SourceInterval: &metav1.Duration{Duration: time.Hour},
-		SecretRef:      &capstanv1.LocalObjectReference{Name: name + "-git"},
-		Webhook:        &capstanv1.Webhook{SecretRef: capstanv1.LocalObjectReference{Name: name + "-hook"}},
-		Notify: []capstanv1.Notify{{Type: capstanv1.NotifyGitea, URL: g.URL,
-			SecretRef: &capstanv1.LocalObjectReference{Name: name + "-status"}}},
-	}}
-	if err := c.Create(t.Context(), s); err != nil {
-		t.Fatal(err)
-	}
-}
 
 // giteaCommit clones g's repository repo over HTTP, commits files on main
 // and pushes, as a person would, and returns the new commit.

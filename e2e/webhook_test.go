@@ -93,7 +93,7 @@ func TestWebhookPushSyncsAtOnce(t *testing.T) {
 	}
 	sha1 := srv.Commit(t, "config", "main", cm("one"), "one")
 	token := []byte("e2e-" + strings.Repeat("k", 32))
-	createWebhookSync(t, e.admin, srv, "hooked", token)
+	createHookedSync(t, e.admin, hookedSync{name: "hooked", url: srv.HTTPURL("config"), user: srv.Username(), password: srv.Password(), hookToken: token})
 
 	addr := freeAddr(t)
 	e.startController(t, "--webhook-bind-address", addr)
@@ -172,24 +172,42 @@ func TestWebhookPushSyncsAtOnce(t *testing.T) {
 	waitSyncReady(t, e.admin, ns, "hooked", "main@sha1:"+sha3, 10*time.Second)
 }
 
-func createWebhookSync(t *testing.T, c client.Client, srv *testenv.GitServer, name string, token []byte) {
+// hookedSync is a Sync in capstan-system that polls its source only
+// hourly and syncs on webhook deliveries signed with hookToken; with
+// notify, it reports there with statusToken.
+type hookedSync struct {
+	name, url, user, password string
+	hookToken                 []byte
+	notify                    *capstanv1.Notify
+	statusToken               string
+}
+
+func createHookedSync(t *testing.T, c client.Client, h hookedSync) {
 	t.Helper()
 	ns := manifests.Namespace
-	for _, s := range []*corev1.Secret{
-		{ObjectMeta: metav1.ObjectMeta{Name: name + "-git", Namespace: ns},
-			Data: map[string][]byte{"username": []byte(srv.Username()), "password": []byte(srv.Password())}},
-		{ObjectMeta: metav1.ObjectMeta{Name: name + "-hook", Namespace: ns}, Data: map[string][]byte{capstanv1.WebhookTokenKey: token}},
-	} {
-		if err := c.Create(t.Context(), s); err != nil {
+	secrets := []*corev1.Secret{
+		{ObjectMeta: metav1.ObjectMeta{Name: h.name + "-git", Namespace: ns},
+			Data: map[string][]byte{"username": []byte(h.user), "password": []byte(h.password)}},
+		{ObjectMeta: metav1.ObjectMeta{Name: h.name + "-hook", Namespace: ns}, Data: map[string][]byte{capstanv1.WebhookTokenKey: h.hookToken}},
+	}
+	s := &capstanv1.Sync{ObjectMeta: metav1.ObjectMeta{Name: h.name, Namespace: ns}, Spec: capstanv1.SyncSpec{
+		URL: h.url, Interval: metav1.Duration{Duration: time.Hour},
+		SourceInterval: &metav1.Duration{Duration: time.Hour},
+		SecretRef:      &capstanv1.LocalObjectReference{Name: h.name + "-git"},
+		Webhook:        &capstanv1.Webhook{SecretRef: capstanv1.LocalObjectReference{Name: h.name + "-hook"}},
+	}}
+	if h.notify != nil {
+		secrets = append(secrets, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: h.name + "-status", Namespace: ns},
+			Data: map[string][]byte{"token": []byte(h.statusToken)}})
+		n := *h.notify
+		n.SecretRef = &capstanv1.LocalObjectReference{Name: h.name + "-status"}
+		s.Spec.Notify = []capstanv1.Notify{n}
+	}
+	for _, secret := range secrets {
+		if err := c.Create(t.Context(), secret); err != nil {
 			t.Fatal(err)
 		}
 	}
-	s := &capstanv1.Sync{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns}, Spec: capstanv1.SyncSpec{
-		URL: srv.HTTPURL("config"), Interval: metav1.Duration{Duration: time.Hour},
-		SourceInterval: &metav1.Duration{Duration: time.Hour},
-		SecretRef:      &capstanv1.LocalObjectReference{Name: name + "-git"},
-		Webhook:        &capstanv1.Webhook{SecretRef: capstanv1.LocalObjectReference{Name: name + "-hook"}},
-	}}
 	if err := c.Create(t.Context(), s); err != nil {
 		t.Fatal(err)
 	}
