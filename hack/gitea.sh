@@ -10,22 +10,11 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
-cache=${CAPSTAN_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/capstan}
-bin="$cache/gitea/bin"
+# shellcheck source=lib/cache.sh
+. "$here/lib/cache.sh"
+bin="$cache_root/gitea/bin"
 stamp_want=$(sha256sum <"$here/tools/gitea/go.sum" | cut -c1-16)
-
-if [[ -f "$bin/.stamp" && "$(cat "$bin/.stamp")" == "$stamp_want" ]]; then
-	echo "$bin"
-	exit 0
-fi
-mkdir -p "$bin"
-# One build at a time: a second caller waits here, then finds the stamp.
-exec 9>"$bin/.lock"
-flock 9
-if [[ -f "$bin/.stamp" && "$(cat "$bin/.stamp")" == "$stamp_want" ]]; then
-	echo "$bin"
-	exit 0
-fi
+cache_enter "$bin" "$stamp_want"
 command -v gcc >/dev/null || {
 	echo "gitea.sh: gcc is needed (Gitea's sqlite driver uses cgo)" >&2
 	exit 1
@@ -43,5 +32,4 @@ rm -rf "$bin/static"
 mkdir -p "$bin/static"
 cp -r "$src/templates" "$src/options" "$src/public" "$bin/static/"
 chmod -R u+w "$bin/static"
-echo "$stamp_want" >"$bin/.stamp"
-echo "$bin"
+cache_done "$bin" "$stamp_want"

@@ -6,22 +6,11 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
-cache=${CAPSTAN_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/capstan}
-bin="$cache/helm-tools/bin"
+# shellcheck source=lib/cache.sh
+. "$here/lib/cache.sh"
+bin="$cache_root/helm-tools/bin"
 stamp_want=$(sha256sum <"$here/tools/helm/go.sum" | cut -c1-16)
-
-if [[ -f "$bin/.stamp" && "$(cat "$bin/.stamp")" == "$stamp_want" ]]; then
-	echo "$bin"
-	exit 0
-fi
-mkdir -p "$bin"
-# One build at a time: a second caller waits here, then finds the stamp.
-exec 9>"$bin/.lock"
-flock 9
-if [[ -f "$bin/.stamp" && "$(cat "$bin/.stamp")" == "$stamp_want" ]]; then
-	echo "$bin"
-	exit 0
-fi
+cache_enter "$bin" "$stamp_want"
 export CGO_ENABLED=0 GOFLAGS=-trimpath
 build() { # output-name package
 	echo "building $1" >&2
@@ -29,5 +18,4 @@ build() { # output-name package
 }
 build helm helm.sh/helm/v4/cmd/helm
 build kustomize sigs.k8s.io/kustomize/kustomize/v5
-echo "$stamp_want" >"$bin/.stamp"
-echo "$bin"
+cache_done "$bin" "$stamp_want"

@@ -6,24 +6,13 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=lib/cache.sh
+. "$here/lib/cache.sh"
 version=v1.37.2
-cache=${CAPSTAN_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/capstan}
-bin="$cache/kube/$version/bin"
+bin="$cache_root/kube/$version/bin"
 stamp_want=$(cat "$here"/tools/kube/go.sum "$here"/tools/etcd/go.sum "$here"/tools/kwok/go.sum | sha256sum | cut -c1-16)
+cache_enter "$bin" "$stamp_want"
 
-if [[ -f "$bin/.stamp" && "$(cat "$bin/.stamp")" == "$stamp_want" ]]; then
-	echo "$bin"
-	exit 0
-fi
-
-mkdir -p "$bin"
-# One build at a time: a second caller waits here, then finds the stamp.
-exec 9>"$bin/.lock"
-flock 9
-if [[ -f "$bin/.stamp" && "$(cat "$bin/.stamp")" == "$stamp_want" ]]; then
-	echo "$bin"
-	exit 0
-fi
 export CGO_ENABLED=0 GOFLAGS=-trimpath
 build() { # module-dir output-name package
 	echo "building $2" >&2
@@ -36,5 +25,4 @@ build kube kubectl k8s.io/kubernetes/cmd/kubectl
 build etcd etcd go.etcd.io/etcd/server/v3
 build kwok kwok sigs.k8s.io/kwok/cmd/kwok
 build kwok kwokctl sigs.k8s.io/kwok/cmd/kwokctl
-echo "$stamp_want" >"$bin/.stamp"
-echo "$bin"
+cache_done "$bin" "$stamp_want"
