@@ -11,8 +11,6 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"filippo.io/age"
-
 	"github.com/capstan-gitops/capstan/clusters"
 	"github.com/capstan-gitops/capstan/internal/git"
 	"github.com/capstan-gitops/capstan/internal/sops"
@@ -41,15 +39,6 @@ func encryptedFor(t *testing.T, recipient string) string {
 	return string(out)
 }
 
-func newIdentity(t *testing.T) *age.X25519Identity {
-	t.Helper()
-	id, err := age.GenerateX25519Identity()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return id
-}
-
 // TestRefusesBeforeTheCluster: what the repository says about keys is
 // checked before the cluster is created or reached and before anything is
 // written: a bootstrap that cannot decrypt the path's encrypted files, or
@@ -59,7 +48,7 @@ func newIdentity(t *testing.T) *age.X25519Identity {
 func TestRefusesBeforeTheCluster(t *testing.T) {
 	t.Parallel()
 	srv := testenv.NewGitServer(t)
-	team := newIdentity(t).Recipient().String()
+	team := testenv.NewAgeIdentity(t).Recipient().String()
 	tests := []struct {
 		name     string
 		files    map[string]string
@@ -70,7 +59,7 @@ func TestRefusesBeforeTheCluster(t *testing.T) {
 		{name: "encrypted files and no key", files: map[string]string{"clusters/dwk/apps/db.yaml": encryptedFor(t, team)},
 			want: []string{"clusters/dwk holds SOPS-encrypted files and no age key was given (--age-key-file)", "clusters/dwk/apps/db.yaml (encrypted for " + team + ")"}},
 		{name: "encrypted files and another key", files: map[string]string{"clusters/dwk/apps/db.yaml": encryptedFor(t, team)},
-			key:  []byte(newIdentity(t).String() + "\n"),
+			key:  []byte(testenv.NewAgeIdentity(t).String() + "\n"),
 			want: []string{"opens none of these SOPS-encrypted files: clusters/dwk/apps/db.yaml (encrypted for " + team + ")"}},
 		{name: "encrypted files and a new key", files: map[string]string{"clusters/dwk/apps/db.yaml": encryptedFor(t, team)}, generate: true,
 			want: []string{"a new age key cannot open", "clusters/dwk/apps/db.yaml (encrypted for " + team + ")"}},

@@ -2,8 +2,6 @@ package drill
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -15,6 +13,7 @@ import (
 	capstanv1 "github.com/capstan-gitops/capstan/api/v1"
 	"github.com/capstan-gitops/capstan/internal/build"
 	"github.com/capstan-gitops/capstan/internal/sops"
+	"github.com/capstan-gitops/capstan/internal/testenv"
 )
 
 // TestUndecryptableFiles reads a clone with SOPS-encrypted files under two
@@ -25,9 +24,8 @@ import (
 // opening every file leaves no problem and builds the plaintext.
 func TestUndecryptableFiles(t *testing.T) {
 	t.Parallel()
-	ops, backup, stranger := newIdentity(t), newIdentity(t), newIdentity(t)
-	root := t.TempDir()
-	write(t, root, map[string]string{
+	ops, backup, stranger := testenv.NewAgeIdentity(t), testenv.NewAgeIdentity(t), testenv.NewAgeIdentity(t)
+	root := repoDir(t, map[string]string{
 		"clusters/dwk/capstan-system/sync.yaml": "apiVersion: capstan.dev/v1\nkind: Sync\nmetadata: {name: capstan-system, namespace: capstan-system}\nspec: {url: https://git.example.com/fleet, path: clusters/dwk}\n",
 		"clusters/dwk/kustomization.yaml":       "resources:\n- apps.yaml\n- api.json\n",
 		"clusters/dwk/apps.yaml":                "apiVersion: capstan.dev/v1\nkind: Sync\nmetadata: {name: apps, namespace: capstan-system}\nspec: {url: https://git.example.com/fleet, path: clusters/dwk/apps}\n",
@@ -120,19 +118,10 @@ func TestUndecryptableFiles(t *testing.T) {
 func TestUnreadableSOPSBlock(t *testing.T) {
 	t.Parallel()
 	files := []sealedFile{{EncryptedFile: sops.EncryptedFile{Path: "apps/bad.yaml", Err: &sops.Error{Err: sops.ErrMalformed}}, Sync: "capstan-system/apps"}}
-	got := sealedProblems(files, []age.Identity{newIdentity(t)})
+	got := sealedProblems(files, []age.Identity{testenv.NewAgeIdentity(t)})
 	if len(got) != 1 || got[0].File != "apps/bad.yaml" || !strings.Contains(got[0].Message, "its sops block cannot be read: malformed SOPS file") {
 		t.Errorf("problems = %+v", got)
 	}
-}
-
-func newIdentity(t *testing.T) *age.X25519Identity {
-	t.Helper()
-	id, err := age.GenerateX25519Identity()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return id
 }
 
 func encrypt(t *testing.T, f sops.Format, plain string, to ...*age.X25519Identity) string {
@@ -146,17 +135,4 @@ func encrypt(t *testing.T, f sops.Format, plain string, to ...*age.X25519Identit
 		t.Fatal(err)
 	}
 	return string(enc)
-}
-
-func write(t *testing.T, root string, files map[string]string) {
-	t.Helper()
-	for name, content := range files {
-		p := filepath.Join(root, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
 }

@@ -1,14 +1,13 @@
 package drill
 
 import (
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
 	capstanv1 "github.com/capstan-gitops/capstan/api/v1"
 	"github.com/capstan-gitops/capstan/internal/build"
+	"github.com/capstan-gitops/capstan/internal/testenv"
 )
 
 // TestMissingFileProblem builds a repository whose Sync's kustomization
@@ -51,15 +50,7 @@ func TestMissingFileProblem(t *testing.T) {
 			t.Parallel()
 			root := t.TempDir()
 			tt.files["apps/web/cm.yaml"] = cmYAML("cm")
-			for name, content := range tt.files {
-				p := filepath.Join(root, filepath.FromSlash(name))
-				if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
+			testenv.WriteFiles(t, root, tt.files)
 			components, err := build.Decode("sync.yaml", []byte("apiVersion: capstan.dev/v1\nkind: Sync\nmetadata: {name: web, namespace: capstan-system}\nspec: {url: https://git.example.com/fleet, path: apps/web}\n"))
 			if err != nil {
 				t.Fatal(err)

@@ -2,8 +2,6 @@ package controller
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -11,6 +9,7 @@ import (
 	"github.com/capstan-gitops/capstan/internal/build"
 	"github.com/capstan-gitops/capstan/internal/helm"
 	"github.com/capstan-gitops/capstan/internal/source"
+	"github.com/capstan-gitops/capstan/internal/testenv"
 )
 
 // TestBuildCacheCapabilities: a build that rendered a chart with the
@@ -23,15 +22,7 @@ func TestBuildCacheCapabilities(t *testing.T) {
 	files := chartAt("charts/caps", "caps", map[string]string{"cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: caps\ndata:\n  v: {{ .Capabilities.KubeVersion.Version | quote }}\n"})
 	files["kustomization.yaml"] = "helmCharts:\n- name: caps\n"
 	files["plain/cm.yaml"] = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: plain\n"
-	for name, content := range files {
-		p := filepath.Join(dir, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	testenv.WriteFiles(t, dir, files)
 	version, asked := "v1.37.2", 0
 	opts := build.Options{Capabilities: func(context.Context) (*helm.Capabilities, error) {
 		asked++
