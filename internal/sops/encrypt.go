@@ -254,7 +254,7 @@ func emitEncrypted(docs []*node, md *node, f Format) ([]byte, error) {
 	case Dotenv:
 		var b bytes.Buffer
 		b.Write(emitDotenv(docs[0]))
-		flattenInto(&b, metadataKey, md)
+		flattenMetadata(&b, metadataKey, "_", md)
 		return b.Bytes(), nil
 	case YAML:
 		if len(docs) == 0 {
@@ -269,20 +269,19 @@ func emitEncrypted(docs []*node, md *node, f Format) ([]byte, error) {
 	return emitJSON(withMD)
 }
 
-// flattenInto writes the sops block as dotenv sops_ keys.
-func flattenInto(b *bytes.Buffer, prefix string, n *node) {
+// flattenMetadata writes the sops block n as key=value lines, as the
+// dotenv and INI stores keep it: its top-level keys joined to prefix with
+// sep (dotenv's "sops_", INI's bare keys in the [sops] section), nested
+// keys with __map_ and list indexes with __list_.
+func flattenMetadata(b *bytes.Buffer, prefix, sep string, n *node) {
 	switch n.kind {
 	case mappingNode:
 		for i, k := range n.keys {
-			sep := mapSep
-			if prefix == metadataKey {
-				sep = "_"
-			}
-			flattenInto(b, prefix+sep+k, n.vals[i])
+			flattenMetadata(b, prefix+sep+k, mapSep, n.vals[i])
 		}
 	case sequenceNode:
 		for i, v := range n.vals {
-			flattenInto(b, prefix+listSep+strconv.Itoa(i), v)
+			flattenMetadata(b, prefix+listSep+strconv.Itoa(i), mapSep, v)
 		}
 	default:
 		s, _ := n.v.(string)

@@ -3,7 +3,6 @@ package sops
 import (
 	"bytes"
 	"slices"
-	"strconv"
 	"strings"
 )
 
@@ -348,7 +347,7 @@ func (f *iniFile) encryptComments(key []byte, rl rules) error {
 // sops writes an encrypted INI file.
 func (f *iniFile) emitEncrypted(md *node) []byte {
 	var b bytes.Buffer
-	flattenINI(&b, "", md)
+	flattenMetadata(&b, "", "", md)
 	lines := strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n")
 	slices.Sort(lines)
 	s := newSection(metadataKey, 0)
@@ -358,25 +357,4 @@ func (f *iniFile) emitEncrypted(md *node) []byte {
 	}
 	out := &iniFile{sections: append(slices.Clone(f.sections), s)}
 	return out.emit()
-}
-
-// flattenINI writes the sops block as key=value lines, nested keys joined
-// with __map_ and list indexes with __list_.
-func flattenINI(b *bytes.Buffer, prefix string, n *node) {
-	switch n.kind {
-	case mappingNode:
-		for i, k := range n.keys {
-			if prefix != "" {
-				k = prefix + mapSep + k
-			}
-			flattenINI(b, k, n.vals[i])
-		}
-	case sequenceNode:
-		for i, v := range n.vals {
-			flattenINI(b, prefix+listSep+strconv.Itoa(i), v)
-		}
-	default:
-		s, _ := n.v.(string)
-		b.WriteString(prefix + "=" + strings.ReplaceAll(s, "\n", `\n`) + "\n")
-	}
 }
